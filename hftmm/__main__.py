@@ -1,0 +1,5 @@
+"""``python -m hftmm`` runs the CLI."""
+
+from hftmm.cli.app import main
+
+main()

@@ -1,0 +1,376 @@
+"""The ``hftmm`` command line.
+
+Heavy imports (NautilusTrader, pyarrow, plotly) happen inside the commands so that ``--help`` and
+shell completion stay instant. Every expected failure ends as one ``error: ...`` line on stderr with
+exit code 1 (usage errors: 2); ``--debug`` or ``HFTMM_DEBUG=1`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import hftmm
+
+app = typer.Typer(
+    name="hftmm",
+    help="Event-sourced market making for US equities: ingest TAQ, backtest, report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(help="Load market data into a Parquet catalog.", no_args_is_help=True)
+sample_app = typer.Typer(help="Write sample market-data files.", no_args_is_help=True)
+config_app = typer.Typer(help="Work with configuration files.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(sample_app, name="sample")
+app.add_typer(config_app, name="config")
+
+out = Console()
+err = Console(stderr=True)
+
+DEFAULT_CATALOG = Path("catalog")
+DEFAULT_CONFIG = Path("configs/backtest.json")
+DEFAULT_SAMPLE_DIR = Path("sample/taq")
+
+
+class CliError(Exception):
+    """An error to show the user as one line."""
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Error types that mean bad input or a failed run, not a bug: shown as one line."""
+    from hftmm.config import ConfigError
+
+    types: list[type[BaseException]] = [CliError, ConfigError, FileNotFoundError, PermissionError]
+    try:
+        from hftmm.engine.backtest import BacktestError
+
+        types.append(BacktestError)
+    except ImportError:
+        pass
+    try:
+        from adapters.taq import TaqFormatError
+
+        types.append(TaqFormatError)
+    except ImportError:
+        pass
+    try:
+        from hftmm.reports import ReportError
+
+        types.append(ReportError)
+    except ImportError:
+        pass
+    return tuple(types)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _parse_symbols(symbols: str | None) -> list[str] | None:
+    if symbols is None:
+        return None
+    parsed = [s.strip().upper() for s in symbols.split(",") if s.strip()]
+    if not parsed:
+        raise CliError("--symbols is empty")
+    return parsed
+
+
+# -- ingest ----------------------------------------------------------------------------------
+
+
+def _run_ingest_taq(
+    *,
+    catalog: Path,
+    master: Path,
+    trades: list[Path],
+    quotes: list[Path],
+    nbbo: Path | None,
+    symbols: list[str] | None,
+    date: dt.date | None,
+    strict: bool,
+) -> Any:
+    from adapters.taq import ingest_taq
+
+    with _progress() as progress:
+        task = progress.add_task("ingesting TAQ", total=None)
+
+        def report(stage: str, done: int, total: int | None) -> None:
+            progress.update(task, description=stage, completed=done, total=total)
+
+        return ingest_taq(
+            catalog,
+            master=master,
+            trades=trades,
+            quotes=quotes,
+            nbbo=nbbo,
+            symbols=symbols,
+            date=date,
+            strict=strict,
+            progress=report,
+        )
+
+
+def _print_ingest_report(report: Any) -> None:
+    data = report.to_builtins() if hasattr(report, "to_builtins") else dict(report)
+    table = Table(title="TAQ ingest", show_lines=False)
+    table.add_column("instrument")
+    table.add_column("deltas", justify="right")
+    table.add_column("quote ticks", justify="right")
+    table.add_column("trade ticks", justify="right")
+    for iid, counts in sorted((data.get("instruments") or {}).items()):
+        table.add_row(
+            iid,
+            f"{counts.get('deltas', 0):,}",
+            f"{counts.get('quote_ticks', 0):,}",
+            f"{counts.get('trade_ticks', 0):,}",
+        )
+    out.print(table)
+    malformed = data.get("malformed_count", 0)
+    if malformed:
+        err.print(f"[yellow]warning:[/] {malformed} malformed row(s) skipped; first ones:")
+        for ex in (data.get("malformed_examples") or [])[:5]:
+            err.print(f"  {ex.get('path')}:{ex.get('line')}: {ex.get('field')}: {ex.get('reason')}")
+    for warning in data.get("warnings") or []:
+        err.print(f"[yellow]warning:[/] {warning}")
+
+
+@ingest_app.command("taq")
+def ingest_taq_cmd(
+    master: Annotated[Path, typer.Option(help="EQY_US_ALL_REF_MASTER_* file (plain or .gz).", exists=True, dir_okay=False)],
+    trades: Annotated[list[Path], typer.Option(help="EQY_US_ALL_TRADE_* file.", exists=True, dir_okay=False)] = [],  # noqa: B006
+    quotes: Annotated[
+        list[Path],
+        typer.Option(help="SPLITS_US_ALL_BBO_* shard or EQY_US_ALL_BBO_* file; repeat for several.", exists=True, dir_okay=False),
+    ] = [],  # noqa: B006
+    nbbo: Annotated[Path | None, typer.Option(help="EQY_US_ALL_NBBO_* file.", exists=True, dir_okay=False)] = None,
+    symbols: Annotated[str | None, typer.Option(help="Comma-separated symbols to keep, e.g. AAPL,MSFT.")] = None,
+    catalog: Annotated[Path, typer.Option(help="Catalog root directory.")] = DEFAULT_CATALOG,
+    date: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d", "%Y%m%d"], help="Trade date (default: from file names).")] = None,
+    strict: Annotated[bool, typer.Option(help="Stop at the first malformed row instead of counting it.")] = False,
+) -> None:
+    """Ingest NYSE Daily TAQ files into the Parquet catalog (instruments, L2 deltas, NBBO, trades).
+
+    Re-ingesting a day replaces it; nothing is written to the catalog unless the whole ingest succeeds.
+    """
+    if not trades and not quotes:
+        raise CliError("give at least one of --trades or --quotes")
+    report = _run_ingest_taq(
+        catalog=catalog,
+        master=master,
+        trades=trades,
+        quotes=quotes,
+        nbbo=nbbo,
+        symbols=_parse_symbols(symbols),
+        date=date.date() if date else None,
+        strict=strict,
+    )
+    _print_ingest_report(report)
+    out.print(f"catalog: {catalog}")
+
+
+# -- sample ----------------------------------------------------------------------------------
+
+
+@sample_app.command("taq")
+def sample_taq_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the files into.")] = DEFAULT_SAMPLE_DIR,
+    date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Trade date.")] = dt.datetime(2024, 3, 11),
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 20240311,
+    scale: Annotated[float, typer.Option(min=0.01, help="Multiplier on the number of events.")] = 1.0,
+    gzip: Annotated[bool, typer.Option(help="Write .gz files like NYSE does.")] = False,
+) -> None:
+    """Write a deterministic, realistic TAQ-format day (trades, quote shards, NBBO, master)."""
+    files = _generate_sample(out_dir, date.date(), seed, scale, gzip)
+    for path in (files.trades, *files.quotes, files.nbbo, files.master):
+        out.print(str(path))
+
+
+def _generate_sample(out_dir: Path, date: dt.date, seed: int, scale: float, gzip: bool) -> Any:
+    from hftmm.sample.taq_day import generate_taq_day
+
+    with err.status("generating the sample TAQ day"):
+        return generate_taq_day(out_dir, date=date, seed=seed, scale=scale, gzip=gzip)
+
+
+# -- backtest --------------------------------------------------------------------------------
+
+
+def _run_backtest(config_path: Path, catalog: Path | None, runs_dir: Path | None) -> Any:
+    from hftmm.config import load_config
+    from hftmm.engine.backtest import run_backtest
+
+    config = load_config(config_path)
+    catalog_path = catalog or Path(config.catalog.path)
+    runs = runs_dir or Path(config.backtest.runs_dir)
+    with err.status("backtest") as status:
+        return run_backtest(
+            config,
+            catalog_path=catalog_path,
+            runs_dir=runs,
+            progress=lambda msg: status.update(f"backtest: {msg}"),
+        )
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"run {summary['run_id']}")
+    table.add_column("instrument")
+    for col in ("orders", "fills", "realized", "unrealized", "fees", "max |inv|", "final pos"):
+        table.add_column(col, justify="right")
+    for iid, v in summary["per_instrument"].items():
+        table.add_row(
+            iid,
+            f"{v['orders']:,}",
+            f"{v['fills']:,}",
+            f"{v['realized_pnl']:,.2f}",
+            f"{v['unrealized_pnl']:,.2f}",
+            f"{v['fees']:,.2f}",
+            f"{v['max_abs_inventory']:,.0f}",
+            f"{v['final_position']:,.0f}",
+        )
+    table.add_row(
+        "[bold]total",
+        f"{summary['orders']:,}",
+        f"{summary['fills']:,}",
+        f"{summary['realized_pnl']:,.2f}",
+        f"{summary['unrealized_pnl']:,.2f}",
+        f"{summary['fees']:,.2f}",
+        f"{summary['max_abs_inventory']:,.0f}",
+        "",
+    )
+    out.print(table)
+    out.print(
+        f"total PnL {summary['total_pnl']:,.2f} {summary['currency']} (fees included; negative fees are rebates) | "
+        f"{summary['events']:,} events in {summary['wall_seconds']:.1f} s ({summary['events_per_second']:,.0f}/s)",
+    )
+
+
+@app.command()
+def backtest(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Run configuration (.json, .toml or .yaml).", dir_okay=False)] = DEFAULT_CONFIG,
+    catalog: Annotated[Path | None, typer.Option(help="Catalog root (overrides catalog.path).")] = None,
+    runs_dir: Annotated[Path | None, typer.Option(help="Where run folders go (overrides backtest.runs_dir).")] = None,
+    report: Annotated[bool, typer.Option(help="Also write the HTML report into the run folder.")] = False,
+) -> None:
+    """Run a market-making backtest over the catalog and write runs/<run-id>/."""
+    outcome = _run_backtest(config, catalog, runs_dir)
+    _print_summary(outcome.summary)
+    if report:
+        out.print(f"report: {_build_report(outcome.run_dir, None)}")
+    out.print(f"run folder: {outcome.run_dir}")
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def _build_report(run_dir: Path, out_path: Path | None) -> Path:
+    from hftmm.reports import build_report
+
+    with err.status("writing the report"):
+        return build_report(run_dir, out_path)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder, runs/<run-id>.", exists=True, file_okay=False)],
+    out_path: Annotated[Path | None, typer.Option("--out", help="HTML file to write (default: RUN_DIR/report.html).")] = None,
+) -> None:
+    """Write a self-contained HTML report of a run: PnL split, inventory, quotes vs NBBO, fill rate, markouts."""
+    out.print(f"report: {_build_report(run_dir, out_path)}")
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+@config_app.command("validate")
+def config_validate(path: Annotated[Path, typer.Argument(help="Configuration file.", dir_okay=False)]) -> None:
+    """Validate a configuration file (types, ranges, unknown keys, strategy parameters)."""
+    from hftmm.config import load_config
+
+    load_config(path)
+    out.print(f"{path}: ok")
+
+
+# -- demo ------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Backtest configuration of the demo.", dir_okay=False)] = DEFAULT_CONFIG,
+    sample_dir: Annotated[Path, typer.Option(help="Where the sample TAQ files are written.")] = DEFAULT_SAMPLE_DIR,
+    catalog: Annotated[Path, typer.Option(help="Catalog root.")] = DEFAULT_CATALOG,
+) -> None:
+    """The main job on the embedded default day: generate TAQ files, ingest, backtest, report."""
+    from hftmm.config import load_config
+
+    cfg = load_config(config)
+    out.rule("1/4 sample TAQ day")
+    files = _generate_sample(sample_dir, cfg.backtest.date, 20240311, 1.0, False)
+    out.print(f"{len(files.quotes)} quote shard(s), trades, NBBO and master in {sample_dir}")
+    out.rule("2/4 ingest")
+    report_ = _run_ingest_taq(
+        catalog=catalog,
+        master=files.master,
+        trades=[files.trades],
+        quotes=list(files.quotes),
+        nbbo=files.nbbo,
+        symbols=None,
+        date=files.date,
+        strict=True,
+    )
+    _print_ingest_report(report_)
+    out.rule("3/4 backtest")
+    outcome = _run_backtest(config, catalog, None)
+    _print_summary(outcome.summary)
+    out.rule("4/4 report")
+    path = _build_report(outcome.run_dir, None)
+    out.print(f"run folder: {outcome.run_dir}")
+    out.print(f"[bold green]report: {path}")
+
+
+@app.command()
+def version() -> None:
+    """Print the versions of hftmm, NautilusTrader and Python."""
+    from importlib.metadata import version as dist_version
+
+    out.print(f"hftmm {hftmm.__version__}")
+    out.print(f"nautilus_trader {dist_version('nautilus_trader')}")
+    out.print(f"python {platform.python_version()}")
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning expected failures into one-line errors."""
+    debug = os.environ.get("HFTMM_DEBUG") == "1"
+    if "--debug" in sys.argv:
+        sys.argv.remove("--debug")
+        debug = True
+    try:
+        # Standalone mode: usage errors print Typer's message and exit 2 by themselves.
+        app()
+    except Exception as e:  # noqa: BLE001 - the one place that decides how errors look
+        if debug:
+            raise
+        expected = isinstance(e, _expected_errors())
+        message = str(e) if expected else f"{type(e).__name__}: {e}"
+        err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+        if not expected:
+            err.print("(unexpected; run again with --debug for the traceback)")
+        sys.exit(1)

@@ -1,0 +1,140 @@
+"""Typed configuration of an hftmm run, decoded from JSON/TOML/YAML into msgspec Structs.
+
+Every section rejects unknown keys, so a typo fails loudly instead of silently using a default.
+Range constraints live in the types (``msgspec.Meta``) so that one decoder enforces them all.
+The strategy section is open: its keys beyond ``path``/``config_path``/``instruments`` are the
+strategy's own parameters, validated against the strategy's config class (see ``loader.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
+NonNegativeFloat = Annotated[float, msgspec.Meta(ge=0)]
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
+PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
+Probability = Annotated[float, msgspec.Meta(ge=0, le=1)]
+# "HH:MM" or "HH:MM:SS", US/Eastern wall clock (the exchange's clock).
+EtTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")]
+InstrumentIdStr = Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9][A-Z0-9.\-/]*\.[A-Z0-9]+$")]
+MoneyStr = Annotated[str, msgspec.Meta(pattern=r"^[0-9][0-9_]*(\.[0-9]+)? [A-Z]{3}$")]
+ImportPath = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")]
+
+
+class _Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Base for config sections: unknown keys are errors, values are immutable once loaded."""
+
+
+class CatalogConfig(_Section):
+    """Where market data lives.
+
+    Parameters
+    ----------
+    path : str
+        Root of the Nautilus ParquetDataCatalog (relative paths are resolved against the config
+        file's directory's parent when the config lives in ``configs/``, else the working directory).
+    """
+
+    path: str = "catalog"
+
+
+class LatencyConfig(_Section):
+    """One-way latencies of order commands to the simulated venue, in nanoseconds.
+
+    Nautilus's own default base latency is 1 s, far from an equity market maker's reality, so
+    every run states its latencies explicitly.
+    """
+
+    base_ns: NonNegativeInt = 100_000
+    insert_ns: NonNegativeInt = 20_000
+    update_ns: NonNegativeInt = 20_000
+    cancel_ns: NonNegativeInt = 20_000
+
+
+class FeesConfig(_Section):
+    """US equity access fees and rebates, per share (a negative fee is a rebate)."""
+
+    maker_per_share: float = -0.0020
+    taker_per_share: float = 0.0030
+
+
+class VenueConfig(_Section):
+    """The simulated venue of a backtest."""
+
+    book_type: Literal["L1_MBP", "L2_MBP", "L3_MBO"] = "L2_MBP"
+    oms_type: Literal["NETTING", "HEDGING"] = "NETTING"
+    # A market maker that goes short needs MARGIN.
+    account_type: Literal["MARGIN", "CASH"] = "MARGIN"
+    starting_balance: MoneyStr = "1000000 USD"
+    trade_execution: bool = True
+    queue_position: bool = True
+    liquidity_consumption: bool = True
+    bar_execution: bool = False
+    prob_fill_on_limit: Probability = 1.0
+    latency: LatencyConfig = msgspec.field(default_factory=LatencyConfig)
+    fees: FeesConfig = msgspec.field(default_factory=FeesConfig)
+
+
+class BacktestConfig(_Section):
+    """What to replay and where to write the run folder."""
+
+    date: dt.date
+    instruments: Annotated[list[InstrumentIdStr], msgspec.Meta(min_length=1)]
+    # Data is replayed from the first event of the day (so the book's opening snapshot is seen);
+    # trading is confined to [trading_start, trading_end] ET.
+    trading_start: EtTime = "09:30"
+    trading_end: EtTime = "16:00"
+    session_close: EtTime = "16:00"
+    data: list[Literal["order_book_deltas", "quote_ticks", "trade_ticks"]] = msgspec.field(
+        default_factory=lambda: ["order_book_deltas", "quote_ticks", "trade_ticks"],
+    )
+    runs_dir: str = "runs"
+    seed: NonNegativeInt = 42
+    chunk_size: PositiveInt | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "ERROR"
+    stream_events: bool = True
+
+
+class RiskConfig(_Section):
+    """Limits enforced by Nautilus's RiskEngine (hftmm's own risk plugins extend this section)."""
+
+    max_order_submit_rate: Annotated[str, msgspec.Meta(pattern=r"^\d+/\d\d:\d\d:\d\d$")] = "100/00:00:01"
+    max_order_modify_rate: Annotated[str, msgspec.Meta(pattern=r"^\d+/\d\d:\d\d:\d\d$")] = "100/00:00:01"
+    max_notional_per_order: dict[InstrumentIdStr, PositiveFloat] = msgspec.field(default_factory=dict)
+
+
+class StrategySection(_Section):
+    """Which strategy to run: its class and config class by import path, plus its parameters.
+
+    ``params`` holds every other key of the JSON ``strategy`` object (see ``loader.py``); they are
+    validated against the class at ``config_path``.
+    """
+
+    path: ImportPath
+    config_path: ImportPath
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class HftmmConfig(_Section):
+    """A whole run configuration."""
+
+    backtest: BacktestConfig
+    strategy: StrategySection
+    catalog: CatalogConfig = msgspec.field(default_factory=CatalogConfig)
+    venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
+    risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
+
+
+
+
+
+def instrument_venue(instrument_id: str) -> str:
+    """The venue part of an instrument id string (``"ACME.XNYS"`` -> ``"XNYS"``)."""
+    return instrument_id.rsplit(".", 1)[1]
+
+

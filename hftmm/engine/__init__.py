@@ -1,0 +1,1 @@
+"""Engine assembly: turn an hftmm configuration into Nautilus backtest runs."""

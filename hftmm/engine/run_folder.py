@@ -1,0 +1,218 @@
+"""Write a finished backtest's artifacts into its run folder.
+
+The tables are built from the engine's cache (typed order objects and their events), not from
+Nautilus's string-formatted report frames, so prices, quantities and times keep their types. Their
+schemas are the contract the report reads (see docs/architecture.md, "Run folder").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from nautilus_trader.model.data import QuoteTick
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+FILLS_SCHEMA = pa.schema(
+    [
+        ("ts_event", pa.int64()),
+        ("instrument_id", pa.string()),
+        ("side", pa.string()),
+        ("quantity", pa.float64()),
+        ("price", pa.float64()),
+        ("commission", pa.float64()),
+        ("liquidity_side", pa.string()),
+        ("client_order_id", pa.string()),
+        ("venue_order_id", pa.string()),
+        ("trade_id", pa.string()),
+    ],
+)
+ORDERS_SCHEMA = pa.schema(
+    [
+        ("client_order_id", pa.string()),
+        ("instrument_id", pa.string()),
+        ("side", pa.string()),
+        ("order_type", pa.string()),
+        ("price", pa.float64()),
+        ("quantity", pa.float64()),
+        ("filled_qty", pa.float64()),
+        ("status", pa.string()),
+        ("ts_init", pa.int64()),
+        ("ts_last", pa.int64()),
+        ("post_only", pa.bool_()),
+        ("amendments", pa.int64()),
+    ],
+)
+MARKET_SCHEMA = pa.schema(
+    [
+        ("ts_event", pa.int64()),
+        ("instrument_id", pa.string()),
+        ("bid_price", pa.float64()),
+        ("ask_price", pa.float64()),
+        ("bid_size", pa.float64()),
+        ("ask_size", pa.float64()),
+    ],
+)
+
+
+def _enum_name(value: Any) -> str:
+    return getattr(value, "name", str(value))
+
+
+def _orders_and_fills(engine: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    orders: list[dict[str, Any]] = []
+    fills: list[dict[str, Any]] = []
+    for order in sorted(engine.cache.orders(), key=lambda o: (o.ts_init, o.client_order_id.value)):
+        price = getattr(order, "price", None)
+        amendments = 0
+        for event in order.events:
+            name = type(event).__name__
+            if name == "OrderUpdated":
+                amendments += 1
+            elif isinstance(event, OrderFilled):
+                fills.append(
+                    {
+                        "ts_event": event.ts_event,
+                        "instrument_id": event.instrument_id.value,
+                        "side": _enum_name(event.order_side),
+                        "quantity": float(event.last_qty),
+                        "price": float(event.last_px),
+                        "commission": float(event.commission.as_double()),
+                        "liquidity_side": _enum_name(event.liquidity_side),
+                        "client_order_id": event.client_order_id.value,
+                        "venue_order_id": event.venue_order_id.value,
+                        "trade_id": event.trade_id.value,
+                    },
+                )
+        orders.append(
+            {
+                "client_order_id": order.client_order_id.value,
+                "instrument_id": order.instrument_id.value,
+                "side": _enum_name(order.side),
+                "order_type": _enum_name(order.order_type),
+                "price": float(price) if price is not None else math.nan,
+                "quantity": float(order.quantity),
+                "filled_qty": float(order.filled_qty),
+                "status": _enum_name(order.status),
+                "ts_init": order.ts_init,
+                "ts_last": order.ts_last,
+                "post_only": bool(getattr(order, "is_post_only", False)),
+                "amendments": amendments,
+            },
+        )
+    fills.sort(key=lambda f: (f["ts_event"], f["trade_id"]))
+    return orders, fills
+
+
+def _market(catalog_path: Path, instruments: list[str], window: tuple[int, int]) -> list[dict[str, Any]]:
+    catalog = ParquetDataCatalog(str(catalog_path))
+    rows: list[dict[str, Any]] = []
+    for iid in instruments:
+        for q in catalog.query(QuoteTick, identifiers=[iid], start=window[0], end=window[1]):
+            rows.append(
+                {
+                    "ts_event": q.ts_event,
+                    "instrument_id": iid,
+                    "bid_price": float(q.bid_price),
+                    "ask_price": float(q.ask_price),
+                    "bid_size": float(q.bid_size),
+                    "ask_size": float(q.ask_size),
+                },
+            )
+    return rows
+
+
+def _write(rows: list[dict[str, Any]], schema: pa.Schema, path: Path) -> None:
+    table = pa.Table.from_pylist(rows, schema=schema)
+    pq.write_table(table, path)
+
+
+def _max_abs_inventory(fills: list[dict[str, Any]]) -> dict[str, float]:
+    position: dict[str, float] = {}
+    peak: dict[str, float] = {}
+    for f in fills:
+        iid = f["instrument_id"]
+        position[iid] = position.get(iid, 0.0) + (f["quantity"] if f["side"] == "BUY" else -f["quantity"])
+        peak[iid] = max(peak.get(iid, 0.0), abs(position[iid]))
+    return peak
+
+
+def _money(value: Any) -> float:
+    return 0.0 if value is None else float(value.as_double())
+
+
+def write_run_outputs(
+    *,
+    run_dir: Path,
+    run_id: str,
+    engine: Any,
+    result: Any,
+    catalog_path: Path,
+    instruments: list[str],
+    window: tuple[int, int],
+    wall_seconds: float,
+) -> dict[str, Any]:
+    """Write fills, orders, market and summary files for a finished engine; return the summary."""
+    orders, fills = _orders_and_fills(engine)
+    _write(fills, FILLS_SCHEMA, run_dir / "fills.parquet")
+    _write(orders, ORDERS_SCHEMA, run_dir / "orders.parquet")
+    _write(_market(catalog_path, instruments, window), MARKET_SCHEMA, run_dir / "market.parquet")
+    positions = engine.trader.generate_positions_report()
+    if len(positions):
+        # Nautilus's report holds lists of Money objects and timestamps: keep it readable as text.
+        positions.astype(str).reset_index().to_parquet(run_dir / "positions.parquet")
+
+    per_instrument: dict[str, dict[str, float]] = {}
+    peaks = _max_abs_inventory(fills)
+    for iid in instruments:
+        instrument_id = InstrumentId.from_str(iid)
+        inst_fills = [f for f in fills if f["instrument_id"] == iid]
+        per_instrument[iid] = {
+            "fills": len(inst_fills),
+            "orders": sum(1 for o in orders if o["instrument_id"] == iid),
+            "realized_pnl": _money(engine.portfolio.realized_pnl(instrument_id)),
+            "unrealized_pnl": _money(engine.portfolio.unrealized_pnl(instrument_id)),
+            "fees": sum(f["commission"] for f in inst_fills),
+            "final_position": float(engine.portfolio.net_position(instrument_id)),
+            "max_abs_inventory": peaks.get(iid, 0.0),
+        }
+    realized = sum(v["realized_pnl"] for v in per_instrument.values())
+    unrealized = sum(v["unrealized_pnl"] for v in per_instrument.values())
+    events = int(result.iterations)
+
+    def iso(ns: int | None) -> str | None:
+        return None if ns is None else dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).isoformat()
+
+    summary = {
+        "run_id": run_id,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(),
+        "nautilus_instance_id": result.instance_id,
+        "instruments": instruments,
+        "backtest_start": iso(result.backtest_start),
+        "backtest_end": iso(result.backtest_end),
+        "trading_window": [iso(window[0]), iso(window[1])],
+        "events": events,
+        "orders": len(orders),
+        "amendments": sum(o["amendments"] for o in orders),
+        "fills": len(fills),
+        "filled_qty": sum(f["quantity"] for f in fills),
+        # Nautilus's realized PnL is net of commissions; fees are reported separately as well.
+        "realized_pnl": realized,
+        "unrealized_pnl": unrealized,
+        "total_pnl": realized + unrealized,
+        "fees": sum(f["commission"] for f in fills),
+        "max_abs_inventory": max(peaks.values(), default=0.0),
+        "wall_seconds": wall_seconds,
+        "events_per_second": events / wall_seconds if wall_seconds > 0 else 0.0,
+        "currency": "USD",
+        "per_instrument": per_instrument,
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
