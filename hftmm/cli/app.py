@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import hftmm
@@ -78,7 +78,7 @@ def _progress() -> Progress:
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        DownloadColumn(),
+        MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
         transient=True,

@@ -1,0 +1,110 @@
+"""Backtest throughput: events per second of the A-S market maker vs a strategy that never trades.
+
+Both run the same catalog day on the same engine settings, each run in a fresh process (Nautilus
+keeps global state per process), alternating A/B so machine drift hits both. The ratio is the
+figure to compare across machines; absolute rates depend on the host.
+
+    .venv/bin/python bench/bench_backtest.py [--catalog DIR --date YYYY-MM-DD --instruments A.X,B.Y] [--repeat 3]
+
+Without --catalog it builds the demo day (hftmm.sample) into a temporary catalog first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+STRATEGIES = {
+    "avellaneda_stoikov": {
+        "path": "strategies.avellaneda_stoikov:AvellanedaStoikovMarketMaker",
+        "config_path": "strategies.avellaneda_stoikov:AvellanedaStoikovConfig",
+    },
+    "do_nothing": {
+        "path": "strategies.baseline:BookWatcher",
+        "config_path": "strategies.baseline:BookWatcherConfig",
+    },
+}
+
+
+def run_one(config_json: str, catalog: str, runs: str) -> None:
+    """Child process: run one backtest and print its summary as JSON."""
+    from hftmm.config import parse_config
+    from hftmm.engine.backtest import run_backtest
+
+    outcome = run_backtest(parse_config(json.loads(config_json)), catalog_path=Path(catalog), runs_dir=Path(runs))
+    print(json.dumps(outcome.summary))
+
+
+def build_demo_catalog(root: Path) -> tuple[Path, str, list[str]]:
+    from adapters.taq import ingest_taq
+    from hftmm.sample.taq_day import generate_taq_day
+
+    files = generate_taq_day(root / "taq")
+    ingest_taq(
+        root / "catalog", master=files.master, trades=[files.trades], quotes=list(files.quotes), nbbo=files.nbbo,
+    )
+    base = json.loads((REPO / "configs" / "backtest.json").read_text())
+    return root / "catalog", base["backtest"]["date"], base["backtest"]["instruments"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--catalog", type=Path)
+    parser.add_argument("--date")
+    parser.add_argument("--instruments")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--one", nargs=3, metavar=("CONFIG_JSON", "CATALOG", "RUNS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        run_one(*args.one)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="hftmm-bench-") as tmp:
+        tmp_path = Path(tmp)
+        if args.catalog:
+            catalog, date, instruments = args.catalog, args.date, args.instruments.split(",")
+        else:
+            catalog, date, instruments = build_demo_catalog(tmp_path)
+        base = json.loads((REPO / "configs" / "backtest.json").read_text())
+        results: dict[str, list[dict]] = {name: [] for name in STRATEGIES}
+        for rep in range(args.repeat):
+            for name, paths in STRATEGIES.items():
+                strategy = {**base["strategy"], **paths} if name == "avellaneda_stoikov" else paths
+                config = {
+                    "backtest": {**base["backtest"], "date": date, "instruments": instruments, "stream_events": False},
+                    "venue": base["venue"],
+                    "strategy": strategy,
+                }
+                proc = subprocess.run(
+                    [sys.executable, __file__, "--one", json.dumps(config), str(catalog), str(tmp_path / f"runs-{name}-{rep}")],
+                    capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+                )
+                results[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{args.repeat} runs each, medians")
+    header = f"{'strategy':<20}{'events':>10}{'orders':>9}{'amends':>9}{'fills':>8}{'wall s':>9}{'events/s':>11}"
+    print(header)
+    print("-" * len(header))
+    rate = {}
+    for name, runs in results.items():
+        rate[name] = statistics.median(r["events_per_second"] for r in runs)
+        r0 = runs[0]
+        print(f"{name:<20}{r0['events']:>10,}{r0['orders']:>9,}{r0['amendments']:>9,}{r0['fills']:>8,}"
+              f"{statistics.median(r['wall_seconds'] for r in runs):>9.2f}{rate[name]:>11,.0f}")
+    ratios = [a["events_per_second"] / b["events_per_second"] for a, b in zip(results["avellaneda_stoikov"], results["do_nothing"], strict=True)]
+    print(f"ratio A-S / do-nothing events/s: median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f})")
+
+
+if __name__ == "__main__":
+    main()
