@@ -28,7 +28,7 @@ from adapters.taq.providers import PRICE_PRECISION
 from adapters.taq.reader import LINE
 from adapters.taq.times import et_times_to_utc_ns, valid_time_mask
 
-PRICE_RE = r"^[0-9]+(\.[0-9]+)?$"
+PRICE_RE = r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)$"  # real files print ".01" without the leading zero
 INT_RE = r"^[0-9]+$"
 # Called with (row positions, field, reason) for rows that fail validation; returns nothing.
 BadRows = Callable[[np.ndarray, str, str], None]
