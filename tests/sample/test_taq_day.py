@@ -6,7 +6,6 @@ from pathlib import Path
 
 from hftmm.sample.taq_day import generate_taq_day
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "taq"
 
 
 def test_same_seed_same_bytes(tmp_path: Path) -> None:
@@ -16,12 +15,12 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
         assert pa_.read_bytes() == pb.read_bytes()
 
 
-def test_layout_matches_the_real_files(tmp_path: Path) -> None:
+def test_layout_matches_the_real_files(tmp_path: Path, shared_data: Path) -> None:
     files = generate_taq_day(tmp_path, scale=0.05)
     pairs = [(files.trades, "small_EQY_US_ALL_TRADE_20180730"), (files.quotes[0], "small_SPLITS_US_ALL_BBO_Z_20180730"),
              (files.master, "small_EQY_US_ALL_REF_MASTER_20180306")]
     for ours, real in pairs:
-        assert ours.read_text().splitlines()[0] == (SHARED / real).read_text().splitlines()[0]
+        assert ours.read_text().splitlines()[0] == (shared_data / "taq" / real).read_text().splitlines()[0]
     for path in (files.trades, *files.quotes, files.nbbo, files.master):
         lines = path.read_text().splitlines()
         n_cols = lines[0].count("|") + 1

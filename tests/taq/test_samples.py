@@ -13,10 +13,9 @@ from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
 from adapters.taq import ingest_taq
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "taq"
-TRADES = SHARED / "small_EQY_US_ALL_TRADE_20180730"
-QUOTES = SHARED / "small_SPLITS_US_ALL_BBO_Z_20180730"
-MASTER = SHARED / "small_EQY_US_ALL_REF_MASTER_20180306"
+TRADE_NAME = "small_EQY_US_ALL_TRADE_20180730"
+QUOTE_NAME = "small_SPLITS_US_ALL_BBO_Z_20180730"
+MASTER_NAME = "small_EQY_US_ALL_REF_MASTER_20180306"
 EXCLUDE = set("BCGHMNPQRTUVWZ4789L")
 ET = ZoneInfo("America/New_York")
 
@@ -34,15 +33,21 @@ def utc_ns(date: dt.date, hhmmss_ns: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+def taq(shared_data: Path) -> dict[str, Path]:
+    base = shared_data / "taq"
+    return {"trades": base / TRADE_NAME, "quotes": base / QUOTE_NAME, "master": base / MASTER_NAME}
+
+
+@pytest.fixture(scope="module")
+def ingested(taq: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     root = tmp_path_factory.mktemp("cat")
-    report = ingest_taq(root, master=MASTER, trades=[TRADES], quotes=[QUOTES])
+    report = ingest_taq(root, master=taq["master"], trades=[taq["trades"]], quotes=[taq["quotes"]])
     return root, report
 
 
-def test_trade_counts_kept_and_dropped(ingested: tuple[Path, object]) -> None:
+def test_trade_counts_kept_and_dropped(ingested: tuple[Path, object], taq: dict[str, Path]) -> None:
     root, report = ingested
-    rows = raw_rows(TRADES)
+    rows = raw_rows(taq["trades"])
     kept = [r for r in rows if r[7] == "00" and not (set(r[3]) & EXCLUDE) and float(r[5]) > 0 and int(r[4]) > 0]
     dropped = len(rows) - len(kept)
     lit = [r for r in kept if r[1] != "D"]
@@ -64,9 +69,9 @@ def test_trade_counts_kept_and_dropped(ingested: tuple[Path, object]) -> None:
     assert int(canonical["odd_lot"].sum()) == sum("I" in r[3] or int(r[4]) < 100 for r in rows)
 
 
-def test_times_are_edt_wall_clock(ingested: tuple[Path, object]) -> None:
+def test_times_are_edt_wall_clock(ingested: tuple[Path, object], taq: dict[str, Path]) -> None:
     root, _ = ingested
-    rows = raw_rows(TRADES)
+    rows = raw_rows(taq["trades"])
     lit = sorted(r[0] for r in rows if r[7] == "00" and not (set(r[3]) & EXCLUDE) and r[1] != "D")
     first = ParquetDataCatalog(str(root)).trade_ticks()[0]
     # 2018-07-30 is EDT: UTC = ET wall clock + 4 h, to the nanosecond.
@@ -74,9 +79,9 @@ def test_times_are_edt_wall_clock(ingested: tuple[Path, object]) -> None:
     assert first.ts_event == (local + pd.Timedelta(hours=4)).value
 
 
-def test_quotes_one_sided_and_round_lots(ingested: tuple[Path, object]) -> None:
+def test_quotes_one_sided_and_round_lots(ingested: tuple[Path, object], taq: dict[str, Path]) -> None:
     root, report = ingested
-    rows = raw_rows(QUOTES)
+    rows = raw_rows(taq["quotes"])
     q = pd.read_parquet(root / "canonical/taq/quotes/date=20180730/Z.parquet")
     assert len(q) == len(rows) == 100
     # A zero price or size is a missing side, not a $0 level; sizes are round lots x 100.
