@@ -81,7 +81,7 @@ def main() -> None:
             for name, paths in STRATEGIES.items():
                 strategy = {**base["strategy"], **paths} if name == "avellaneda_stoikov" else paths
                 config = {
-                    "backtest": {**base["backtest"], "date": date, "instruments": instruments, "stream_events": False},
+                    "backtest": {**base["backtest"], "date": date, "instruments": instruments, "event_stream": "off"},
                     "venue": base["venue"],
                     "strategy": strategy,
                 }

@@ -22,6 +22,7 @@ from nautilus_trader.config import (
     BacktestEngineConfig,
     BacktestRunConfig,
     BacktestVenueConfig,
+    ImportableActorConfig,
     ImportableFeeModelConfig,
     ImportableFillModelConfig,
     ImportableLatencyModelConfig,
@@ -56,6 +57,7 @@ from nautilus_trader.persistence.catalog import ParquetDataCatalog
 from hftmm.config import HftmmConfig, config_to_builtins
 from hftmm.config.schema import instrument_venue
 from hftmm.engine import run_folder
+from hftmm.engine.event_recorder import EventRecorder
 from hftmm.engine.session import day_bounds_utc_ns, et_to_utc_ns
 
 _DATA_CLASSES = {
@@ -119,7 +121,7 @@ def build_run_config(config: HftmmConfig, catalog_path: Path, stream_dir: Path |
     catalog_path : Path
         Resolved catalog root.
     stream_dir : Path, optional
-        Where Nautilus streams the run's events (None disables the stream).
+        Where the run's events are recorded (None: not recorded), per ``backtest.event_stream``.
     """
     bt, venue = config.backtest, config.venue
     day_start, day_end = day_bounds_utc_ns(bt.date)
@@ -205,8 +207,19 @@ def build_run_config(config: HftmmConfig, catalog_path: Path, stream_dir: Path |
         ),
         streaming=(
             StreamingConfig(catalog_path=str(stream_dir), replace_existing=True, include_types=_STREAMED_EVENTS)
-            if stream_dir is not None
+            if stream_dir is not None and bt.event_stream == "nautilus"
             else None
+        ),
+        actors=(
+            [
+                ImportableActorConfig(
+                    actor_path="hftmm.engine.event_recorder:EventRecorder",
+                    config_path="hftmm.engine.event_recorder:EventRecorderConfig",
+                    config={},
+                ),
+            ]
+            if stream_dir is not None and bt.event_stream == "bulk"
+            else []
         ),
         strategies=strategies,
     )
@@ -249,7 +262,8 @@ def run_backtest(
     resolved["catalog"]["path"] = str(catalog_path.resolve())
     (run_dir / "config.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
 
-    run_config = build_run_config(config, catalog_path, run_dir / "stream" if bt.stream_events else None)
+    stream_dir = run_dir / "stream" if bt.event_stream != "off" else None
+    run_config = build_run_config(config, catalog_path, stream_dir)
     node = BacktestNode(configs=[run_config])
     say("running the backtest")
     t0 = time.perf_counter()
@@ -261,6 +275,10 @@ def run_backtest(
     engine = node.get_engine(run_config.id)
     try:
         say("writing reports")
+        for actor in engine.trader.actors():
+            if isinstance(actor, EventRecorder) and stream_dir is not None:
+                # Same place and layout as Nautilus's own writer: stream/backtest/<instance-id>/.
+                actor.write(stream_dir / "backtest" / result.instance_id)
         summary = run_folder.write_run_outputs(
             run_dir=run_dir,
             run_id=run_id,

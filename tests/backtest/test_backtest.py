@@ -154,3 +154,24 @@ def test_day_without_data_is_a_clear_error(catalog: Path, tmp_path: Path) -> Non
 def test_empty_catalog_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BacktestError, match="has no data: ingest a day first"):
         run_backtest(make_config(), catalog_path=tmp_path / "empty", runs_dir=tmp_path)
+
+
+def test_bulk_event_stream_equals_nautilus_stream(catalog: Path, tmp_path: Path) -> None:
+    from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+    streams = {}
+    for mode in ("bulk", "nautilus"):
+        out = run_backtest(make_config(event_stream=mode), catalog_path=catalog, runs_dir=tmp_path / mode)
+        stream = ParquetDataCatalog(str(out.run_dir / "stream"))
+        [instance] = stream.list_backtest_runs()
+        streams[mode] = stream.read_backtest(instance_id=instance, return_as_dict=True)
+    bulk, nautilus = streams["bulk"], streams["nautilus"]
+    assert {k: len(v) for k, v in bulk.items() if v} == {k: len(v) for k, v in nautilus.items() if v}
+    assert bulk["order_filled"] and bulk["position_opened"] and bulk["account_state"]
+
+    def key(e: Any) -> tuple:
+        d = e.to_dict(e)
+        return tuple(sorted((k, str(v)) for k, v in d.items() if k not in ("event_id", "id", "ts_init", "position_id", "info")))
+
+    for table in bulk:
+        assert sorted(map(key, bulk[table])) == sorted(map(key, nautilus[table])), table
