@@ -1,6 +1,6 @@
-"""Run analytics and the HTML report."""
+"""Run analytics and the self-contained HTML report of a market-making backtest run."""
 
-from hftmm.reports.analytics import ReportError, RunAnalytics, compute_run_analytics
+from hftmm.reports.analytics import ReportError, RunAnalytics, RunTables, SectionAnalytics, Stat, compute_run_analytics
 from hftmm.reports.html import build_report
 
-__all__ = ["ReportError", "RunAnalytics", "build_report", "compute_run_analytics"]
+__all__ = ["ReportError", "RunAnalytics", "RunTables", "SectionAnalytics", "Stat", "build_report", "compute_run_analytics"]
