@@ -50,6 +50,10 @@ ORDERS_SCHEMA = pa.schema(
         ("amendments", pa.int64()),
     ],
 )
+# One row per price an order rested at: its creation price until the first amendment, then each
+# amended price until the next. Same columns as orders.parquet, so order analytics apply to it;
+# superseded versions have status AMENDED and end at the amendment's time.
+QUOTE_VERSIONS_SCHEMA = pa.schema([*ORDERS_SCHEMA, ("version", pa.int64())])
 MARKET_SCHEMA = pa.schema(
     [
         ("ts_event", pa.int64()),
@@ -66,16 +70,21 @@ def _enum_name(value: Any) -> str:
     return getattr(value, "name", str(value))
 
 
-def _orders_and_fills(engine: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _orders_and_fills(engine: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     orders: list[dict[str, Any]] = []
     fills: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
     for order in sorted(engine.cache.orders(), key=lambda o: (o.ts_init, o.client_order_id.value)):
         price = getattr(order, "price", None)
         amendments = 0
+        # (start ns, price, quantity) of each resting version, from the creation price on.
+        first = order.events[0].options.get("price") if price is not None else None
+        spans: list[tuple[int, float, float]] = [(order.ts_init, float(first) if first else math.nan, float(order.quantity))]
         for event in order.events:
             name = type(event).__name__
             if name == "OrderUpdated":
                 amendments += 1
+                spans.append((event.ts_event, float(event.price) if event.price is not None else spans[-1][1], float(event.quantity)))
             elif isinstance(event, OrderFilled):
                 fills.append(
                     {
@@ -107,8 +116,22 @@ def _orders_and_fills(engine: Any) -> tuple[list[dict[str, Any]], list[dict[str,
                 "amendments": amendments,
             },
         )
+        for k, (start, px, qty) in enumerate(spans):
+            last = k == len(spans) - 1
+            versions.append(
+                {
+                    **orders[-1],
+                    "price": px,
+                    "quantity": qty,
+                    "status": orders[-1]["status"] if last else "AMENDED",
+                    "ts_init": start,
+                    "ts_last": order.ts_last if last else spans[k + 1][0],
+                    "amendments": 0,
+                    "version": k,
+                },
+            )
     fills.sort(key=lambda f: (f["ts_event"], f["trade_id"]))
-    return orders, fills
+    return orders, fills, versions
 
 
 def _market(catalog_path: Path, instruments: list[str], window: tuple[int, int]) -> list[dict[str, Any]]:
@@ -160,9 +183,10 @@ def write_run_outputs(
     wall_seconds: float,
 ) -> dict[str, Any]:
     """Write fills, orders, market and summary files for a finished engine; return the summary."""
-    orders, fills = _orders_and_fills(engine)
+    orders, fills, versions = _orders_and_fills(engine)
     _write(fills, FILLS_SCHEMA, run_dir / "fills.parquet")
     _write(orders, ORDERS_SCHEMA, run_dir / "orders.parquet")
+    _write(versions, QUOTE_VERSIONS_SCHEMA, run_dir / "quote_versions.parquet")
     _write(_market(catalog_path, instruments, window), MARKET_SCHEMA, run_dir / "market.parquet")
     positions = engine.trader.generate_positions_report()
     if len(positions):

@@ -45,7 +45,8 @@ SIDES = ("BUY", "SELL")
 
 # Statuses after which an order no longer rests on the book; any other status at the end of the run
 # means the order was still working when the data ended.
-TERMINAL_STATUSES = frozenset({"CANCELED", "FILLED", "REJECTED", "DENIED", "EXPIRED"})
+# AMENDED: a superseded price version of an order (quote_versions.parquet), ended by the amendment.
+TERMINAL_STATUSES = frozenset({"CANCELED", "FILLED", "REJECTED", "DENIED", "EXPIRED", "AMENDED"})
 # Orders in these states were never on the book, so they add no resting time.
 NEVER_RESTED_STATUSES = frozenset({"REJECTED", "DENIED"})
 
@@ -107,6 +108,9 @@ class RunTables:
         ``fills.parquet``, ``orders.parquet`` and ``market.parquet``, normalised by :func:`normalise_tables`.
     vetoes : pandas.DataFrame or None
         ``vetoes.parquet`` when the run has one.
+    quote_versions : pandas.DataFrame or None
+        ``quote_versions.parquet`` when the run has one: orders-shaped, one row per price an order
+        rested at, so placement and presence can measure amended orders too.
     """
 
     summary: dict[str, Any]
@@ -115,6 +119,7 @@ class RunTables:
     orders: pd.DataFrame
     market: pd.DataFrame
     vetoes: pd.DataFrame | None = None
+    quote_versions: pd.DataFrame | None = None
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -245,7 +250,12 @@ def load_run(run_dir: Path) -> RunTables:
         vetoes,
         source=str(run_dir),
     )
-    return RunTables(summary, config, fills, orders, market, vetoes)
+    versions_path = run_dir / "quote_versions.parquet"
+    versions = None
+    if versions_path.is_file():
+        # Orders-shaped, so the orders checks and dtypes apply.
+        versions = normalise_tables(fills, _read_parquet(versions_path), market, source=f"{run_dir} (quote_versions)")[1]
+    return RunTables(summary, config, fills, orders, market, vetoes, versions)
 
 
 # -- mids and as-of joins ----------------------------------------------------------------------------
@@ -978,6 +988,8 @@ class SectionAnalytics:
         The section's rows of the run tables.
     quotes : pandas.DataFrame
         :func:`mid_series` of the instrument (empty for the total).
+    quote_versions : pandas.DataFrame or None
+        The section's price versions of orders, when the run recorded them.
     """
 
     name: str
@@ -993,6 +1005,7 @@ class SectionAnalytics:
     fills: pd.DataFrame
     orders: pd.DataFrame
     quotes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    quote_versions: pd.DataFrame | None = None
 
 
 def _summary_number(summary: Mapping[str, Any], key: str, instrument: str | None = None) -> float:
@@ -1065,7 +1078,8 @@ def _statistics(
                                   "(orders + amendments + cancels) / fills"),
         "time at touch": Stat(
             float(presence.loc["BOTH", "time_at_touch"]), "fraction",
-            f"share of resting time at or better than the same-side NBBO; unamended orders only "
+            f"share of resting time at or better than the same-side NBBO; "
+            "orders at a known price (each price version with quote_versions.parquet, else unamended orders) "
             f"({measured_share:.1%} of resting time)"),
     }
     if limit is not None:
@@ -1110,9 +1124,13 @@ def _instrument_section(
     limit: float | None,
     tick_size: float,
     horizons_s: tuple[int, ...],
+    quote_versions: pd.DataFrame | None = None,
 ) -> SectionAnalytics:
     f = fills[fills["instrument_id"] == iid].reset_index(drop=True)
     o = orders[orders["instrument_id"] == iid].reset_index(drop=True)
+    # With price versions, an amended order is measured at each price it rested at.
+    v = quote_versions[quote_versions["instrument_id"] == iid].reset_index(drop=True) if quote_versions is not None else None
+    resting = v if v is not None else o
     m = market[market["instrument_id"] == iid]
     mids = mid_series(m)
     times = [x for x in (m["ts_event"], f["ts_event"], o["ts_init"]) if len(x)]
@@ -1125,14 +1143,14 @@ def _instrument_section(
     mk = markouts(f, mids, market_end, horizons_s).assign(instrument_id=iid)
     ms = markout_summary(mk, horizons_s)
     fr = fill_rates(o, f)
-    placement = quote_placement(o, mids, tick_size)
-    presence = quote_presence(o, mids, start, stop)
+    placement = quote_placement(resting, mids, tick_size)
+    presence = quote_presence(resting, mids, start, stop)
     stats = _statistics(pnl=pnl, fills=f, fr=fr, ms=ms, presence=presence, inv=inv, summary=summary, instrument=iid,
                         limit=limit)
     return SectionAnalytics(
         name=iid, pnl=pnl, inventory=inv_path.assign(instrument_id=iid), markouts=mk, markout_summary=ms, fill_rates=fr,
         placement=placement, placement_summary=quote_placement_summary(placement), presence=presence, stats=stats,
-        fills=f, orders=o, quotes=mids,
+        fills=f, orders=o, quotes=mids, quote_versions=v,
     )
 
 
@@ -1271,7 +1289,8 @@ def compute_run_analytics(
     ids += sorted(seen - set(ids))
     limit = position_limit(tables.config)
     sections = [
-        _instrument_section(i, tables.fills, tables.orders, tables.market, summary, limit, tick_size, horizons_s)
+        _instrument_section(i, tables.fills, tables.orders, tables.market, summary, limit, tick_size, horizons_s,
+                            tables.quote_versions)
         for i in ids
     ]
     total = _total_section(sections, tables.fills, tables.orders, summary, horizons_s)

@@ -244,7 +244,8 @@ def quotes_figure(section: SectionAnalytics) -> go.Figure:
         fig.add_trace(go.Scatter(x=x, y=nb["ask_price"].to_numpy(), name="NBBO ask", mode="lines",
                                  line={"shape": "hv", "color": "#fcae91"}))
     end_ns = int(q["ts_event"].max()) if len(q) else 0
-    life = order_lifetimes(section.orders, end_ns)
+    resting = section.quote_versions if section.quote_versions is not None else section.orders
+    life = order_lifetimes(resting, end_ns)
     for side, color in (("BUY", "#08519c"), ("SELL", "#a50f15")):
         s = life[life["side"] == side]
         amended = s[s["amended"].to_numpy(dtype=bool)]
@@ -306,7 +307,7 @@ def fill_rate_figure(section: SectionAnalytics) -> go.Figure:
         fig.add_trace(go.Bar(x=sides, y=[fr.loc[s, col] for s in sides], name=name))
     pres = section.presence
     fig.add_trace(go.Bar(x=sides, y=[pres.loc["BOTH" if s == "ALL" else s, "time_at_touch"] for s in sides],
-                         name="time at touch / resting time (unamended orders)"))
+                         name="time at touch / resting time (orders at a known price)"))
     fig.add_trace(go.Bar(x=sides, y=[pres.loc["BOTH" if s == "ALL" else s, "uptime"] for s in sides],
                          name="quote uptime (ALL: both sides at once)"))
     fig.update_layout(barmode="group")

@@ -80,6 +80,20 @@ def test_run_folder_contents(run: Any) -> None:
     assert stream, "the event stream must record fills for replay"
 
 
+def test_quote_versions_chain_each_orders_prices(run: Any) -> None:
+    orders = pd.read_parquet(run.run_dir / "orders.parquet").set_index("client_order_id")
+    versions = pd.read_parquet(run.run_dir / "quote_versions.parquet")
+    assert len(versions) == len(orders) + orders["amendments"].sum()
+    for cid, v in versions.groupby("client_order_id"):
+        v = v.sort_values("version")
+        order = orders.loc[cid]
+        # Versions tile the order's life: each ends where the next starts, the last at the order's end.
+        assert v["ts_init"].iloc[0] == order["ts_init"] and v["ts_last"].iloc[-1] == order["ts_last"]
+        assert (v["ts_last"].to_numpy()[:-1] == v["ts_init"].to_numpy()[1:]).all()
+        assert v["price"].iloc[-1] == order["price"]
+        assert (v["status"].iloc[:-1] == "AMENDED").all() and v["status"].iloc[-1] == order["status"]
+
+
 def test_quotes_are_post_only_makers_and_inventory_is_capped(run: Any) -> None:
     fills = pd.read_parquet(run.run_dir / "fills.parquet")
     orders = pd.read_parquet(run.run_dir / "orders.parquet")
