@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -231,10 +232,11 @@ def _run_backtest(config_path: Path, catalog: Path | None, runs_dir: Path | None
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    table = Table(title=f"run {summary['run_id']}")
-    table.add_column("instrument")
-    for col in ("orders", "fills", "realized", "unrealized", "fees", "max |inv|", "final pos"):
-        table.add_column(col, justify="right")
+    # A compact layout that fits an 80-column terminal without truncating numbers.
+    table = Table(title=f"run {summary['run_id']} (USD)", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("instrument", no_wrap=True)
+    for col in ("orders", "fills", "realized", "unreal.", "fees", "max|inv|", "pos"):
+        table.add_column(col, justify="right", no_wrap=True)
     for iid, v in summary["per_instrument"].items():
         table.add_row(
             iid,
