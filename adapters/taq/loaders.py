@@ -59,6 +59,23 @@ def validate(table: pa.Table, checks: list[tuple[str, str, str]], bad: BadRows) 
     return table.filter(pa.array(ok)) if not ok.all() else table
 
 
+def _quote_checks(bid_price: str, ask_price: str, bid_size: str, ask_size: str) -> list[tuple[str, str, str]]:
+    """Validation rules for a two-sided quote's prices and round-lot sizes (participant or NBBO)."""
+    return [
+        (bid_price, PRICE_RE, "not a price"),
+        (ask_price, PRICE_RE, "not a price"),
+        (bid_size, INT_RE, "not a whole number of round lots"),
+        (ask_size, INT_RE, "not a whole number of round lots"),
+    ]
+
+
+def _sequence(table: pa.Table) -> np.ndarray:
+    """The SIP sequence numbers (the time tie-break), zeros when the file has none."""
+    if "sequence" not in table.column_names:
+        return np.zeros(table.num_rows, np.int64)
+    return _ints(table["sequence"])
+
+
 def _floats(col: pa.ChunkedArray) -> np.ndarray:
     return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
 
@@ -123,18 +140,9 @@ class QuoteRows:
 
 def clean_quotes(table: pa.Table, date: dt.date, round_lot: int, config: TaqIngestConfig, bad: BadRows) -> QuoteRows:
     """Validate and convert one symbol's quote rows; decide which are usable for the book."""
-    table = validate(
-        table,
-        [
-            ("bid_price", PRICE_RE, "not a price"),
-            ("ask_price", PRICE_RE, "not a price"),
-            ("bid_size", INT_RE, "not a whole number of round lots"),
-            ("ask_size", INT_RE, "not a whole number of round lots"),
-        ],
-        bad,
-    )
+    table = validate(table, _quote_checks("bid_price", "ask_price", "bid_size", "ask_size"), bad)
     ts = et_times_to_utc_ns(table["time"].combine_chunks(), date)
-    seq = _ints(table["sequence"]) if "sequence" in table.column_names else np.zeros(table.num_rows, np.int64)
+    seq = _sequence(table)
     # Time order with the SIP sequence as the tie-break (rows are already so sorted in real files).
     order = np.lexsort((seq, ts))
     table = table.take(pa.array(order))
@@ -283,17 +291,9 @@ def nbbo_from_files(table: pa.Table | None, q: QuoteRows, date: dt.date, round_l
     themselves the NBBO (``National_BBO_Ind`` 1 for CQS, 4 for UTP; Holden-Jacobsen)."""
     parts = []
     if table is not None and table.num_rows:
-        table = validate(
-            table,
-            [
-                ("best_bid_price", PRICE_RE, "not a price"),
-                ("best_offer_price", PRICE_RE, "not a price"),
-                ("best_bid_size", INT_RE, "not a whole number of round lots"),
-                ("best_offer_size", INT_RE, "not a whole number of round lots"),
-            ],
-            bad,
-        )
-        seq = _ints(table["sequence"]) if "sequence" in table.column_names else np.zeros(table.num_rows, np.int64)
+        checks = _quote_checks("best_bid_price", "best_offer_price", "best_bid_size", "best_offer_size")
+        table = validate(table, checks, bad)
+        seq = _sequence(table)
         parts.append(
             (
                 et_times_to_utc_ns(table["time"].combine_chunks(), date),
@@ -359,7 +359,7 @@ def clean_trades(
         bad,
     )
     ts = et_times_to_utc_ns(table["time"].combine_chunks(), date)
-    seq = _ints(table["sequence"]) if "sequence" in table.column_names else np.zeros(table.num_rows, np.int64)
+    seq = _sequence(table)
     order = np.lexsort((seq, ts))
     table = table.take(pa.array(order))
     ts, seq = ts[order], seq[order]
