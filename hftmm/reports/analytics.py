@@ -155,6 +155,25 @@ def _as_int_ns(col: pd.Series, where: str) -> pd.Series:
     return col.astype("int64")
 
 
+def _normalise_table(name: str, df: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Check one run table's columns (by its file name) and give them the dtypes the analytics use."""
+    _check_columns(df, name, where)
+    df = df.copy()
+    for col in _INT_COLUMNS.get(name, ()):
+        df[col] = _as_int_ns(df[col], f"{where} column {col}")
+    for col in _FLOAT_COLUMNS.get(name, ()):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    for col in ("instrument_id", "side", "status", "liquidity_side", "plugin", "reason"):
+        if col in df.columns:
+            df[col] = df[col].astype(str)
+    if "side" in df.columns:
+        df["side"] = df["side"].str.upper()
+        bad = sorted(set(df["side"]) - set(SIDES))
+        if bad:
+            raise ReportError(f"{where} column side: unexpected value(s) {bad[:5]} (expected BUY or SELL)")
+    return df
+
+
 def normalise_tables(
     fills: pd.DataFrame,
     orders: pd.DataFrame,
@@ -188,24 +207,8 @@ def normalise_tables(
     out: dict[str, pd.DataFrame] = {}
     named = (("fills.parquet", fills), ("orders.parquet", orders), ("market.parquet", market), ("vetoes.parquet", vetoes))
     for name, df in named:
-        if df is None:
-            continue
-        where = f"{source}/{name}"
-        _check_columns(df, name, where)
-        df = df.copy()
-        for col in _INT_COLUMNS.get(name, ()):
-            df[col] = _as_int_ns(df[col], f"{where} column {col}")
-        for col in _FLOAT_COLUMNS.get(name, ()):
-            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
-        for col in ("instrument_id", "side", "status", "liquidity_side", "plugin", "reason"):
-            if col in df.columns:
-                df[col] = df[col].astype(str)
-        if "side" in df.columns:
-            df["side"] = df["side"].str.upper()
-            bad = sorted(set(df["side"]) - set(SIDES))
-            if bad:
-                raise ReportError(f"{where} column side: unexpected value(s) {bad[:5]} (expected BUY or SELL)")
-        out[name] = df
+        if df is not None:
+            out[name] = _normalise_table(name, df, f"{source}/{name}")
     f = out["fills.parquet"].sort_values(["ts_event"], kind="stable").reset_index(drop=True)
     o = out["orders.parquet"].sort_values(["ts_init"], kind="stable").reset_index(drop=True)
     m = out["market.parquet"].sort_values(["ts_event"], kind="stable").reset_index(drop=True)
@@ -254,7 +257,8 @@ def load_run(run_dir: Path) -> RunTables:
     versions = None
     if versions_path.is_file():
         # Orders-shaped, so the orders checks and dtypes apply.
-        versions = normalise_tables(fills, _read_parquet(versions_path), market, source=f"{run_dir} (quote_versions)")[1]
+        versions = _normalise_table("orders.parquet", _read_parquet(versions_path), str(versions_path))
+        versions = versions.sort_values(["ts_init"], kind="stable").reset_index(drop=True)
     return RunTables(summary, config, fills, orders, market, vetoes, versions)
 
 
@@ -1279,7 +1283,10 @@ def compute_run_analytics(
     """
     if isinstance(source, RunTables):
         fills, orders, market, vetoes = normalise_tables(source.fills, source.orders, source.market, source.vetoes)
-        tables = RunTables(source.summary, source.config, fills, orders, market, vetoes)
+        versions = None
+        if source.quote_versions is not None:
+            versions = _normalise_table("orders.parquet", source.quote_versions, "<tables>/quote_versions")
+        tables = RunTables(source.summary, source.config, fills, orders, market, vetoes, versions)
     else:
         tables = load_run(Path(source))
     summary = tables.summary

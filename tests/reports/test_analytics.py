@@ -279,6 +279,29 @@ def test_amended_orders_are_left_out_of_placement_and_touch_time() -> None:
     assert pres.loc["BUY", "uptime"] == pytest.approx(0.8)
 
 
+def test_quote_versions_measure_amended_orders_at_each_price() -> None:
+    # One buy order: 10.00 (at the bid) for [0, 4 s), amended to 9.99 (behind) for [4 s, 10 s).
+    market = market_frame([(0, 10.00, 10.02), (20 * S, 10.00, 10.02)])
+    orders = orders_frame([("a", "BUY", 9.99, 100, 0, "CANCELED", 0, 10 * S)]).assign(amendments=1)
+    versions = pd.concat(
+        [orders.assign(price=10.00, status="AMENDED", ts_init=0, ts_last=4 * S, amendments=0),
+         orders.assign(ts_init=4 * S, amendments=0)],
+        ignore_index=True,
+    )
+    fills = fills_frame([])
+    summary = summary_for("v", ["X.XNYS"], fills, orders, market)
+    without = compute_run_analytics(RunTables(summary, CONFIG, fills, orders, market))
+    with_versions = compute_run_analytics(RunTables(summary, CONFIG, fills, orders, market, None, versions))
+    assert without.instruments["X.XNYS"].placement_summary.loc["BUY", "amended_excluded"] == 1
+    placement = with_versions.instruments["X.XNYS"].placement_summary
+    assert placement.loc["BUY", "orders"] == 2 and placement.loc["BUY", "amended_excluded"] == 0
+    presence = with_versions.instruments["X.XNYS"].presence
+    assert presence.loc["BUY", "resting_s"] == pytest.approx(10.0)
+    assert presence.loc["BUY", "time_at_touch"] == pytest.approx(0.4)  # at the bid for 4 of 10 s
+    # Fill rates still count the one order, not its versions.
+    assert with_versions.instruments["X.XNYS"].fill_rates.loc["BUY", "orders"] == 1
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 20)), max_size=15))
 def test_union_length_matches_a_brute_force_count(intervals: list[tuple[int, int]]) -> None:
