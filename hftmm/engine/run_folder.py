@@ -78,8 +78,9 @@ def _orders_and_fills(engine: Any) -> tuple[list[dict[str, Any]], list[dict[str,
         price = getattr(order, "price", None)
         amendments = 0
         # (start ns, price, quantity) of each resting version, from the creation price on.
-        first = order.events[0].options.get("price") if price is not None else None
-        spans: list[tuple[int, float, float]] = [(order.ts_init, float(first) if first else math.nan, float(order.quantity))]
+        init = order.events[0]  # OrderInitialized: the price and quantity the order was placed with
+        first = init.options.get("price") if price is not None else None
+        spans: list[tuple[int, float, float]] = [(order.ts_init, float(first) if first else math.nan, float(init.quantity))]
         for event in order.events:
             name = type(event).__name__
             if name == "OrderUpdated":

@@ -1,0 +1,339 @@
+"""``MarketMakingStrategy``: the base class strategy plugin authors subclass.
+
+A plugin implements one method, ``get_quotes(state) -> Quotes``: the bid and ask levels it wants
+now, or none per side. The base class owns everything else: the L2 book subscription, the trading
+window, tick rounding and post-only safety, the order lifecycle (one working order per level and
+side; amend in place when only the price moves or the size shrinks; cancel and replace when the
+size grows), adopting working orders from the cache on start so a restart never duplicates quotes,
+flattening before the close, and pausing on trading halts.
+
+Prices in ``Quotes`` are in dollars; the base rounds bids down and asks up to the tick (never
+narrower than asked) and never lets a quote reach the opposite touch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Annotated
+
+import msgspec
+from nautilus_trader.config import StrategyConfig
+from nautilus_trader.model.book import OrderBook
+from nautilus_trader.model.data import InstrumentStatus, OrderBookDeltas
+from nautilus_trader.model.enums import BookType, MarketStatusAction, OrderSide, OrderStatus, TimeInForce
+from nautilus_trader.model.events import OrderCanceled, OrderEvent, OrderExpired, OrderFilled, OrderRejected
+from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
+from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.orders import LimitOrder
+from nautilus_trader.trading.strategy import Strategy
+
+_WORKING = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+_HALTING = (MarketStatusAction.HALT, MarketStatusAction.PAUSE, MarketStatusAction.SUSPEND, MarketStatusAction.CLOSE)
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One quote: ``price`` in dollars, ``size`` in shares."""
+
+    price: float
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Quotes:
+    """What a strategy wants working: bid levels best first, ask levels best first (empty = none)."""
+
+    bids: tuple[Level, ...] = ()
+    asks: tuple[Level, ...] = ()
+
+
+NO_QUOTES = Quotes()
+
+
+@dataclass(frozen=True, slots=True)
+class MarketState:
+    """What ``get_quotes`` sees.
+
+    Attributes
+    ----------
+    ts_ns : int
+        Event time, UTC nanoseconds.
+    best_bid, best_ask : float
+        Touch prices of the consolidated L2 book (never crossed or locked here).
+    best_bid_size, best_ask_size : float
+        Shares at the touch.
+    mid : float
+        ``(best_bid + best_ask) / 2``.
+    tick : float
+        Price increment, dollars.
+    position : float
+        Signed net position, shares.
+    time_to_close_s : float or None
+        Seconds to the session close, None when the strategy has no close.
+    book : OrderBook
+        The maintained Nautilus L2 book, for strategies that look deeper than the touch.
+    """
+
+    ts_ns: int
+    best_bid: float
+    best_ask: float
+    best_bid_size: float
+    best_ask_size: float
+    mid: float
+    tick: float
+    position: float
+    time_to_close_s: float | None
+    book: OrderBook
+
+
+class MarketMakingConfig(StrategyConfig, frozen=True, forbid_unknown_fields=True):
+    """Parameters every market maker has; plugin configs subclass this.
+
+    Parameters
+    ----------
+    instrument_id : InstrumentId
+        The instrument to quote (one strategy instance per instrument).
+    trading_start_ns, trading_end_ns : int, optional
+        Quote only in [start, end) (UTC ns); the runner sets them from the config's ET times.
+    session_close_ns : int, optional
+        The session close (UTC ns), the horizon of finite-horizon models.
+    flatten_before_close_s : float
+        From this many seconds before ``trading_end_ns``: cancel all quotes and close the position
+        (0 disables it).
+    """
+
+    instrument_id: InstrumentId
+    trading_start_ns: int | None = None
+    trading_end_ns: int | None = None
+    session_close_ns: int | None = None
+    flatten_before_close_s: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+
+
+class MarketMakingStrategy(Strategy):
+    """Base class: implement ``get_quotes``; the order lifecycle is handled here.
+
+    Parameters
+    ----------
+    config : MarketMakingConfig
+        The strategy configuration.
+    """
+
+    def __init__(self, config: MarketMakingConfig) -> None:
+        super().__init__(config)
+        self._instrument: Instrument | None = None
+        self._tick = 0.0
+        self._precision = 0
+        # Working (or in-flight) order per side and level index.
+        self._slots: dict[OrderSide, dict[int, LimitOrder]] = {OrderSide.BUY: {}, OrderSide.SELL: {}}
+        self._halted = False
+        self._closed = False
+        self._flattened = False
+        # The last targets worked, and whether any of our orders changed since: most book events
+        # leave both unchanged, and then there is nothing to do.
+        self._last_targets: tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]] | None = None
+        self._orders_changed = True
+
+    # -- the plugin API ---------------------------------------------------------------------------
+
+    def get_quotes(self, state: MarketState) -> Quotes:
+        """Return the quotes to work now. Plugin authors implement this."""
+        raise NotImplementedError(f"{type(self).__name__} must implement get_quotes(state)")
+
+    def on_market_state(self, state: MarketState) -> None:
+        """Called on every book event before ``get_quotes``, also outside the trading window
+        (e.g. to keep estimators warm). The default does nothing."""
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        """Subscribe to the L2 book and adopt working orders (a restart must not duplicate quotes)."""
+        iid = self.config.instrument_id
+        self._instrument = self.cache.instrument(iid)
+        if self._instrument is None:
+            self.log.error(f"instrument {iid} not in the cache; stopping")
+            self.stop()
+            return
+        self._tick = float(self._instrument.price_increment)
+        self._precision = self._instrument.price_precision
+        self._adopt_working_orders()
+        self.subscribe_order_book_deltas(iid, book_type=BookType.L2_MBP, managed=True)
+        self.subscribe_instrument_status(iid)
+
+    def _adopt_working_orders(self) -> None:
+        for side in (OrderSide.BUY, OrderSide.SELL):
+            orders = [
+                o for o in self.cache.orders_open(instrument_id=self.config.instrument_id, strategy_id=self.id)
+                if isinstance(o, LimitOrder) and o.side == side
+            ]
+            # Best price first, so level 0 is the touch-most order, as in Quotes.
+            orders.sort(key=lambda o: -float(o.price) if side == OrderSide.BUY else float(o.price))
+            for level, order in enumerate(orders):
+                self._slots[side][level] = order
+
+    def on_stop(self) -> None:
+        """Cancel every working quote."""
+        if self._instrument is not None:
+            self.cancel_all_orders(self.config.instrument_id)
+
+    def on_reset(self) -> None:
+        """Forget per-run state."""
+        self._slots = {OrderSide.BUY: {}, OrderSide.SELL: {}}
+        self._halted = self._closed = self._flattened = False
+        self._last_targets, self._orders_changed = None, True
+
+    def on_instrument_status(self, data: InstrumentStatus) -> None:
+        """Pause on a halt (cancel everything, quote nothing) until trading resumes."""
+        halted = data.action in _HALTING
+        if halted and not self._halted:
+            self.log.warning(f"{data.instrument_id} {data.action.name}: pausing quoting")
+            self.cancel_all_orders(self.config.instrument_id)
+        elif not halted and self._halted:
+            self.log.info(f"{data.instrument_id} {data.action.name}: resuming quoting")
+        self._halted = halted
+
+    # -- market data ------------------------------------------------------------------------------
+
+    def on_order_book_deltas(self, deltas: OrderBookDeltas) -> None:
+        """Build the market state, ask the plugin for quotes, and work the orders."""
+        cfg = self.config
+        book: OrderBook | None = self.cache.order_book(cfg.instrument_id)
+        if book is None:
+            return
+        best_bid, best_ask = book.best_bid_price(), book.best_ask_price()
+        if best_bid is None or best_ask is None:
+            return
+        bid_px, ask_px = float(best_bid), float(best_ask)
+        if bid_px >= ask_px:
+            # A crossed or locked consolidated book is not a price to quote against.
+            return
+        now = self.clock.timestamp_ns()
+        close = cfg.session_close_ns
+        state = MarketState(
+            ts_ns=now,
+            best_bid=bid_px,
+            best_ask=ask_px,
+            best_bid_size=float(book.best_bid_size()),
+            best_ask_size=float(book.best_ask_size()),
+            mid=0.5 * (bid_px + ask_px),
+            tick=self._tick,
+            position=float(self.portfolio.net_position(cfg.instrument_id)),
+            time_to_close_s=max(close - now, 0) * 1e-9 if close is not None else None,
+            book=book,
+        )
+        self.on_market_state(state)
+        if cfg.trading_start_ns is not None and now < cfg.trading_start_ns:
+            return
+        if cfg.trading_end_ns is not None:
+            if now >= cfg.trading_end_ns:
+                if not self._closed:
+                    self._closed = True
+                    self.cancel_all_orders(cfg.instrument_id)
+                return
+            if cfg.flatten_before_close_s and now >= cfg.trading_end_ns - int(cfg.flatten_before_close_s * 1e9):
+                self._flatten()
+                return
+        if self._halted:
+            return
+        self.work_quotes(self.get_quotes(state), state)
+
+    def _flatten(self) -> None:
+        if self._flattened:
+            return
+        self._flattened = True
+        self.log.info("flattening before the close")
+        self.cancel_all_orders(self.config.instrument_id)
+        self.close_all_positions(self.config.instrument_id)
+
+    # -- order lifecycle --------------------------------------------------------------------------
+
+    def work_quotes(self, quotes: Quotes, state: MarketState) -> None:
+        """Make the working orders match ``quotes`` with as few messages as possible."""
+        touch_bid = round(state.best_bid / self._tick)
+        touch_ask = round(state.best_ask / self._tick)
+        bid_targets: dict[int, tuple[int, int]] = {}
+        ask_targets: dict[int, tuple[int, int]] = {}
+        for i, level in enumerate(quotes.bids):
+            if level.size > 0 and math.isfinite(level.price):
+                # Round away from the mid, and post-only: strictly below the best ask.
+                bid_targets[i] = (min(math.floor(level.price / self._tick + 1e-6), touch_ask - 1), int(level.size))
+        for i, level in enumerate(quotes.asks):
+            if level.size > 0 and math.isfinite(level.price):
+                ask_targets[i] = (max(math.ceil(level.price / self._tick - 1e-6), touch_bid + 1), int(level.size))
+        targets = (bid_targets, ask_targets)
+        if targets == self._last_targets and not self._orders_changed:
+            return
+        self._last_targets, self._orders_changed = targets, False
+        for side, side_targets in ((OrderSide.BUY, bid_targets), (OrderSide.SELL, ask_targets)):
+            for i in sorted(set(self._slots[side]) | set(side_targets)):
+                self._work_level(side, i, side_targets.get(i))
+
+    def _work_level(self, side: OrderSide, level: int, target: tuple[int, int] | None) -> None:
+        slots = self._slots[side]
+        order = slots.get(level)
+        if order is not None and order.is_closed:
+            del slots[level]
+            order = None
+        if order is None:
+            if target is not None:
+                self._submit(side, level, *target)
+            return
+        if order.status not in _WORKING:
+            return  # in flight: wait for the venue's answer before touching it again
+        if target is None:
+            self.cancel_order(order)
+            return
+        ticks, size = target
+        price = Price(ticks * self._tick, self._precision)
+        if size > int(order.quantity):
+            # More than the order was placed for: an amend up would lose the queue anyway, so
+            # cancel and replace (the new order goes in once the cancel is acknowledged, keeping
+            # one order per level). A partial fill alone never triggers this: the remainder works.
+            self.cancel_order(order)
+            return
+        filled, leaves = int(order.filled_qty), int(order.leaves_qty)
+        # Nautilus amends the order's total quantity; shrinking the remainder keeps what filled.
+        quantity = Quantity.from_int(filled + size) if size < leaves else None
+        if quantity is not None or price != order.price:
+            self.modify_order(order, quantity=quantity, price=price if price != order.price else None)
+
+    def _submit(self, side: OrderSide, level: int, ticks: int, size: int) -> None:
+        order = self.order_factory.limit(
+            instrument_id=self.config.instrument_id,
+            order_side=side,
+            quantity=Quantity.from_int(size),
+            price=Price(ticks * self._tick, self._precision),
+            time_in_force=TimeInForce.GTC,
+            post_only=True,
+        )
+        self._slots[side][level] = order
+        self.submit_order(order)
+
+    def _release(self, client_order_id: ClientOrderId) -> None:
+        for slots in self._slots.values():
+            for level, order in list(slots.items()):
+                if order.client_order_id == client_order_id:
+                    del slots[level]
+
+    def on_order_event(self, event: OrderEvent) -> None:
+        """Any event on our orders (ack, amend, fill, cancel, reject) means the quotes need a look."""
+        self._orders_changed = True
+
+    def on_order_rejected(self, event: OrderRejected) -> None:
+        """A post-only reject frees the level; the next book event quotes again."""
+        self._release(event.client_order_id)
+
+    def on_order_canceled(self, event: OrderCanceled) -> None:
+        """Free the level."""
+        self._release(event.client_order_id)
+
+    def on_order_expired(self, event: OrderExpired) -> None:
+        """Free the level."""
+        self._release(event.client_order_id)
+
+    def on_order_filled(self, event: OrderFilled) -> None:
+        """A full fill frees the level; a partial fill keeps working the remainder."""
+        order = self.cache.order(event.client_order_id)
+        if order is not None and order.is_closed:
+            self._release(event.client_order_id)
