@@ -11,13 +11,13 @@ mid changes; ``k`` in 1/dollar; time to the horizon (the session close) in secon
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 import msgspec
 
 from strategies.base import Level, MarketMakingConfig, MarketMakingStrategy, MarketState, Quotes
 from strategies.quoting import avellaneda_stoikov as as_model
+from strategies.quoting.ewma_volatility import EwmaVolatility
 
 
 class AvellanedaStoikovConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
@@ -58,9 +58,7 @@ class AvellanedaStoikovMarketMaker(MarketMakingStrategy):
 
     def __init__(self, config: AvellanedaStoikovConfig) -> None:
         super().__init__(config)
-        self._var_per_s = config.sigma * config.sigma
-        self._last_sample_ns = 0
-        self._last_sample_mid = math.nan
+        self._vol = EwmaVolatility(config.sigma, config.sigma_halflife_s, config.sigma_sample_s)
 
     def on_start(self) -> None:
         """The A-S horizon is the session close: refuse to run without one."""
@@ -73,29 +71,17 @@ class AvellanedaStoikovMarketMaker(MarketMakingStrategy):
     def on_reset(self) -> None:
         """Forget the volatility estimate."""
         super().on_reset()
-        self._var_per_s = self.config.sigma * self.config.sigma
-        self._last_sample_ns = 0
-        self._last_sample_mid = math.nan
+        cfg = self.config
+        self._vol = EwmaVolatility(cfg.sigma, cfg.sigma_halflife_s, cfg.sigma_sample_s)
 
     @property
     def sigma(self) -> float:
         """Current volatility estimate, dollars per sqrt(second)."""
-        return math.sqrt(self._var_per_s)
+        return self._vol.sigma
 
     def on_market_state(self, state: MarketState) -> None:
-        """Update the EWMA variance of mid changes, sampled at least ``sigma_sample_s`` apart."""
-        now, mid = state.ts_ns, state.mid
-        if math.isnan(self._last_sample_mid):
-            self._last_sample_ns, self._last_sample_mid = now, mid
-            return
-        elapsed_s = (now - self._last_sample_ns) * 1e-9
-        if elapsed_s < self.config.sigma_sample_s:
-            return
-        move = mid - self._last_sample_mid
-        # Irregular sampling: weight each observation by the time it covers.
-        alpha = 1.0 - 0.5 ** (elapsed_s / self.config.sigma_halflife_s)
-        self._var_per_s += alpha * (move * move / elapsed_s - self._var_per_s)
-        self._last_sample_ns, self._last_sample_mid = now, mid
+        """Feed the volatility estimator (also before the trading window opens)."""
+        self._vol.update(state.ts_ns, state.mid)
 
     def get_quotes(self, state: MarketState) -> Quotes:
         """A-S bid and ask, widened to the minimum spread, the growing side dropped at the cap."""
