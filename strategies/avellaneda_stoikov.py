@@ -63,9 +63,7 @@ class AvellanedaStoikovMarketMaker(MarketMakingStrategy):
     def on_start(self) -> None:
         """The A-S horizon is the session close: refuse to run without one."""
         if self.config.session_close_ns is None:
-            self.log.error("session_close_ns is not set: the A-S horizon is undefined; stopping")
-            self.stop()
-            return
+            self.disable("session_close_ns is not set: the A-S horizon is undefined")
         super().on_start()
 
     def on_reset(self) -> None:

@@ -134,6 +134,7 @@ class MarketMakingStrategy(Strategy):
         # leave both unchanged, and then there is nothing to do.
         self._last_targets: tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]] | None = None
         self._orders_changed = True
+        self._disabled_reason: str | None = None
 
     # -- the plugin API ---------------------------------------------------------------------------
 
@@ -145,15 +146,30 @@ class MarketMakingStrategy(Strategy):
         """Called on every book event before ``get_quotes``, also outside the trading window
         (e.g. to keep estimators warm). The default does nothing."""
 
+    def disable(self, reason: str) -> None:
+        """Refuse to quote for the rest of the run (a setup problem), with a logged reason.
+
+        Calling ``stop()`` from ``on_start`` trips Nautilus's component state machine; a disabled
+        strategy simply never subscribes nor sends an order.
+        """
+        self._disabled_reason = reason
+        self.log.error(f"not quoting: {reason}")
+
+    @property
+    def disabled_reason(self) -> str | None:
+        """Why the strategy refused to quote, or None."""
+        return self._disabled_reason
+
     # -- lifecycle --------------------------------------------------------------------------------
 
     def on_start(self) -> None:
         """Subscribe to the L2 book and adopt working orders (a restart must not duplicate quotes)."""
+        if self._disabled_reason is not None:
+            return
         iid = self.config.instrument_id
         self._instrument = self.cache.instrument(iid)
         if self._instrument is None:
-            self.log.error(f"instrument {iid} not in the cache; stopping")
-            self.stop()
+            self.disable(f"instrument {iid} not in the cache")
             return
         self._tick = float(self._instrument.price_increment)
         self._precision = self._instrument.price_precision

@@ -11,14 +11,20 @@ Units: prices in dollars; ``sigma`` dollars per sqrt(second) (online EWMA from m
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
+from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 
 from strategies.base import Level, MarketMakingConfig, MarketMakingStrategy, MarketState, Quotes
 from strategies.quoting import glft
 from strategies.quoting.ewma_volatility import EwmaVolatility
+
+ET = ZoneInfo("America/New_York")
 
 
 class GlftConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
@@ -41,6 +47,11 @@ class GlftConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
     refit_tolerance : float
         Relative change of sigma that triggers a new exact solution (it costs a small eigen
         decomposition, so it is not redone on every book event).
+    calibration_dir : str, optional
+        A folder of ``hftmm calibrate`` results (``<dir>/<INSTRUMENT>/<YYYY-MM-DD>.json``, e.g.
+        ``catalog/calibration``): the file of the session's date replaces ``sigma`` (initial
+        value), ``a`` and ``k`` (the mean of the two sides). Without the file the strategy
+        refuses to quote (see ``disable``).
     """
 
     gamma: Annotated[float, msgspec.Meta(gt=0)] = 0.01
@@ -53,6 +64,7 @@ class GlftConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
     max_position: Annotated[int, msgspec.Meta(gt=0)] = 500
     horizon: Literal["close", "infinite"] = "close"
     refit_tolerance: Annotated[float, msgspec.Meta(gt=0)] = 0.05
+    calibration_dir: str | None = None
 
 
 class GlftMarketMaker(MarketMakingStrategy):
@@ -63,14 +75,38 @@ class GlftMarketMaker(MarketMakingStrategy):
         self._vol = EwmaVolatility(config.sigma, config.sigma_halflife_s, config.sigma_sample_s)
         self._q_max = max(config.max_position // config.order_qty, 1)
         self._exact: glft.GlftExact | None = None
+        self._a, self._k = config.a, config.k
 
     def on_start(self) -> None:
-        """A finite horizon needs the session close."""
-        if self.config.horizon == "close" and self.config.session_close_ns is None:
-            self.log.error("horizon='close' but session_close_ns is not set; stopping")
-            self.stop()
-            return
+        """A finite horizon needs the session close; a calibration folder needs the day's file."""
+        cfg = self.config
+        if cfg.horizon == "close" and cfg.session_close_ns is None:
+            self.disable("horizon='close' but session_close_ns is not set")
+        elif cfg.calibration_dir is not None:
+            self._load_calibration()
         super().on_start()
+
+    def _load_calibration(self) -> None:
+        cfg = self.config
+        if cfg.session_close_ns is None:
+            self.disable("calibration_dir needs session_close_ns to know the date")
+            return
+        date = dt.datetime.fromtimestamp(cfg.session_close_ns / 1e9, ET).date()
+        path = Path(cfg.calibration_dir) / cfg.instrument_id.value / f"{date.isoformat()}.json"
+        if not path.is_file():
+            self.disable(f"no calibration {path} (run: hftmm calibrate --symbol {cfg.instrument_id} --date {date})")
+            return
+        fit = json.loads(path.read_text())
+        sides = [fit["intensity"][s] for s in ("bid", "ask") if fit["intensity"][s]["a"] > 0 and fit["intensity"][s]["k_per_dollar"]]
+        if not sides:
+            self.disable(f"{path}: no usable fill intensity on either side")
+            return
+        self._a = sum(s["a"] for s in sides) / len(sides)
+        self._k = sum(s["k_per_dollar"] for s in sides) / len(sides)
+        sigma = float(fit["volatility"]["sigma"])
+        if sigma > 0:
+            self._vol = EwmaVolatility(sigma, cfg.sigma_halflife_s, cfg.sigma_sample_s)
+        self.log.info(f"calibration {path}: sigma={sigma:.6f} $/sqrt(s), A={self._a:.4f}/s, k={self._k:.1f}/$")
 
     def on_market_state(self, state: MarketState) -> None:
         """Feed the volatility estimator."""
@@ -79,7 +115,7 @@ class GlftMarketMaker(MarketMakingStrategy):
     def _solution(self, sigma: float) -> glft.GlftExact:
         if self._exact is None or abs(sigma / self._exact.sigma - 1.0) > self.config.refit_tolerance:
             cfg = self.config
-            self._exact = glft.GlftExact(cfg.gamma, sigma, cfg.k, cfg.a, self._q_max)
+            self._exact = glft.GlftExact(cfg.gamma, sigma, self._k, self._a, self._q_max)
         return self._exact
 
     def get_quotes(self, state: MarketState) -> Quotes:
@@ -92,7 +128,7 @@ class GlftMarketMaker(MarketMakingStrategy):
             qi = max(-self._q_max, min(self._q_max, round(q)))
             db, da = self._solution(sigma).deltas(state.time_to_close_s or 0.0, qi)
         else:
-            db, da = glft.asymptotic_deltas(q, cfg.gamma, sigma, cfg.k, cfg.a)
+            db, da = glft.asymptotic_deltas(q, cfg.gamma, sigma, self._k, self._a)
             if q + 1 > self._q_max:
                 db = math.nan
             if q - 1 < -self._q_max:

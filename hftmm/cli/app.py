@@ -54,6 +54,12 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 
     types: list[type[BaseException]] = [CliError, ConfigError, FileNotFoundError, PermissionError]
     try:
+        from hftmm.engine.calibration import CalibrationError
+
+        types.append(CalibrationError)
+    except ImportError:
+        pass
+    try:
         from hftmm.engine.backtest import BacktestError
 
         types.append(BacktestError)
@@ -297,6 +303,39 @@ def report(
 ) -> None:
     """Write a self-contained HTML report of a run: PnL split, inventory, quotes vs NBBO, fill rate, markouts."""
     out.print(f"report: {_build_report(run_dir, out_path)}")
+
+
+# -- calibrate -------------------------------------------------------------------------------
+
+
+@app.command()
+def calibrate(
+    symbol: Annotated[str, typer.Option(help="Instrument id, e.g. ACME.XNYS.")],
+    date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Trade date.")],
+    catalog: Annotated[Path, typer.Option(help="Catalog root.")] = DEFAULT_CATALOG,
+    start: Annotated[str, typer.Option(help="Window start, ET.")] = "09:30",
+    end: Annotated[str, typer.Option(help="Window end, ET.")] = "16:00",
+    out_path: Annotated[Path | None, typer.Option("--out", help="JSON to write (default: CATALOG/calibration/SYMBOL/DATE.json).")] = None,
+) -> None:
+    """Fit sigma (GARCH, EWMA fallback), intraday seasonality and fill intensity (A, k) per side."""
+    from hftmm.engine.calibration import calibrate as run_calibration
+    from hftmm.engine.calibration import calibration_path, save_calibration
+
+    with err.status(f"calibrating {symbol}"):
+        result = run_calibration(catalog, symbol, date.date(), start, end)
+    path = save_calibration(result, out_path or calibration_path(catalog, symbol, date.date()))
+    vol = result["volatility"]
+    table = Table(title=f"{symbol} {result['date']} {start}-{end} ET", box=box.SIMPLE_HEAD)
+    for col in ("parameter", "value", "unit", "method / fit"):
+        table.add_column(col)
+    table.add_row("sigma", f"{vol['sigma']:.6f}", "$/sqrt(s)", f"{vol['method']} {vol['reason']}".strip())
+    for side in ("bid", "ask"):
+        fit = result["intensity"][side]
+        how = f"{fit['method']}, R^2 {fit['r2']:.3f}" + (f" ({fit['reason']})" if fit["reason"] else "")
+        table.add_row(f"A {side}", f"{fit['a']:.4f}", "per second", how)
+        table.add_row(f"k {side}", f"{fit['k']:.4f}", "per tick", f"= {fit['k_per_dollar']:.1f} per dollar" if fit["k_per_dollar"] else "")
+    out.print(table)
+    out.print(f"saved: {path}")
 
 
 # -- config ----------------------------------------------------------------------------------

@@ -36,3 +36,29 @@ def test_glft_backtest(catalog: Path, tmp_path: Path, horizon: str) -> None:
     assert len(fills) > 0 and orders["post_only"].all() and set(fills["liquidity_side"]) == {"MAKER"}
     position = fills["quantity"].where(fills["side"] == "BUY", -fills["quantity"]).cumsum()
     assert position.abs().max() <= 300
+
+
+def test_calibrate_then_quote_with_the_calibration(catalog: Path, tmp_path: Path) -> None:
+    import datetime as dt
+    import json
+
+    from hftmm.engine.calibration import calibrate, calibration_path, save_calibration
+
+    result = calibrate(catalog, "ACME.XNYS", dt.date(2024, 3, 11), "09:30", "10:30")
+    assert result["volatility"]["sigma"] > 0 and result["units"]["sigma"] == "dollars per sqrt(second)"
+    assert result["intensity"]["ask"]["a"] > 0 and result["intensity"]["bid"]["a"] > 0
+    path = save_calibration(result, calibration_path(tmp_path / "cal", "ACME.XNYS", dt.date(2024, 3, 11)))
+    assert json.loads(path.read_text())["instrument_id"] == "ACME.XNYS"
+    strategy = {
+        "path": "strategies.glft:GlftMarketMaker", "config_path": "strategies.glft:GlftConfig",
+        "gamma": 0.05, "max_position": 300, "calibration_dir": str(tmp_path / "cal" / "calibration"),
+    }
+    config = parse_config({"backtest": {"date": "2024-03-11", "instruments": ["ACME.XNYS"], "trading_end": "10:30"},
+                           "strategy": strategy})
+    out = run_backtest(config, catalog_path=catalog, runs_dir=tmp_path / "runs")
+    assert len(pd.read_parquet(out.run_dir / "orders.parquet")) > 0
+    # Without the day's file the strategy refuses to trade.
+    config = parse_config({"backtest": {"date": "2024-03-11", "instruments": ["ACME.XNYS"], "trading_end": "10:30"},
+                           "strategy": {**strategy, "calibration_dir": str(tmp_path / "missing")}})
+    out = run_backtest(config, catalog_path=catalog, runs_dir=tmp_path / "runs2")
+    assert len(pd.read_parquet(out.run_dir / "orders.parquet")) == 0
