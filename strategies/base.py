@@ -29,6 +29,9 @@ from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import LimitOrder
 from nautilus_trader.trading.strategy import Strategy
 
+from hftmm.models.toxicity import FEATURES
+from strategies.toxicity import ToxicityFeatures
+
 _WORKING = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 _HALTING = (MarketStatusAction.HALT, MarketStatusAction.PAUSE, MarketStatusAction.SUSPEND, MarketStatusAction.CLOSE)
 
@@ -135,6 +138,10 @@ class MarketMakingStrategy(Strategy):
         self._last_targets: tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]] | None = None
         self._orders_changed = True
         self._disabled_reason: str | None = None
+        # Toxicity features of the current market, and their values at each of our fills (the
+        # runner writes these to fill_features.parquet for hftmm train-toxicity).
+        self.features: ToxicityFeatures | None = None
+        self.fill_features: list[dict[str, object]] = []
 
     # -- the plugin API ---------------------------------------------------------------------------
 
@@ -173,6 +180,7 @@ class MarketMakingStrategy(Strategy):
             return
         self._tick = float(self._instrument.price_increment)
         self._precision = self._instrument.price_precision
+        self.features = ToxicityFeatures(self._tick)
         self._adopt_working_orders()
         self.subscribe_order_book_deltas(iid, book_type=BookType.L2_MBP, managed=True)
         self.subscribe_instrument_status(iid)
@@ -198,6 +206,7 @@ class MarketMakingStrategy(Strategy):
         self._slots = {OrderSide.BUY: {}, OrderSide.SELL: {}}
         self._halted = self._closed = self._flattened = False
         self._last_targets, self._orders_changed = None, True
+        self.fill_features = []
 
     def on_instrument_status(self, data: InstrumentStatus) -> None:
         """Pause on a halt (cancel everything, quote nothing) until trading resumes."""
@@ -238,6 +247,8 @@ class MarketMakingStrategy(Strategy):
             time_to_close_s=max(close - now, 0) * 1e-9 if close is not None else None,
             book=book,
         )
+        if self.features is not None:
+            self.features.update(now, bid_px, state.best_bid_size, ask_px, state.best_ask_size)
         self.on_market_state(state)
         if cfg.trading_start_ns is not None and now < cfg.trading_start_ns:
             return
@@ -349,7 +360,15 @@ class MarketMakingStrategy(Strategy):
         self._release(event.client_order_id)
 
     def on_order_filled(self, event: OrderFilled) -> None:
-        """A full fill frees the level; a partial fill keeps working the remainder."""
+        """Record the fill's features; a full fill frees the level, a partial one keeps working."""
+        side = 1 if event.order_side == OrderSide.BUY else -1
+        vector = self.features.vector(side) if self.features is not None else None
+        if vector is not None:
+            self.fill_features.append(
+                {"ts_event": event.ts_event, "instrument_id": event.instrument_id.value,
+                 "client_order_id": event.client_order_id.value, "trade_id": event.trade_id.value, "side": side,
+                 "price": float(event.last_px), "quantity": float(event.last_qty), **dict(zip(FEATURES, vector, strict=True))},
+            )
         order = self.cache.order(event.client_order_id)
         if order is not None and order.is_closed:
             self._release(event.client_order_id)

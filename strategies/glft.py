@@ -14,15 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
 
+from hftmm.models.toxicity import ToxicityModelError, load_model
 from strategies.base import Level, MarketMakingConfig, MarketMakingStrategy, MarketState, Quotes
 from strategies.quoting import glft
 from strategies.quoting.ewma_volatility import EwmaVolatility
+from strategies.signals import weighted_mid
 
 ET = ZoneInfo("America/New_York")
 
@@ -52,6 +55,13 @@ class GlftConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
         ``catalog/calibration``): the file of the session's date replaces ``sigma`` (initial
         value), ``a`` and ``k`` (the mean of the two sides). Without the file the strategy
         refuses to quote (see ``disable``).
+    fair_value : "mid" or "weighted_mid"
+        The price the distances are measured from: the mid, or the size-weighted mid (the
+        first-order microprice, which leans toward the thinner side).
+    toxicity_model : str, optional
+        A model from ``hftmm train-toxicity``: each side is widened by ``P(adverse) x
+        toxicity_widen_ticks`` ticks and pulled when ``P(adverse) > toxicity_pull_above``. A
+        model trained on other features is refused (the strategy logs why and does not quote).
     """
 
     gamma: Annotated[float, msgspec.Meta(gt=0)] = 0.01
@@ -65,6 +75,10 @@ class GlftConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
     horizon: Literal["close", "infinite"] = "close"
     refit_tolerance: Annotated[float, msgspec.Meta(gt=0)] = 0.05
     calibration_dir: str | None = None
+    fair_value: Literal["mid", "weighted_mid"] = "mid"
+    toxicity_model: str | None = None
+    toxicity_widen_ticks: Annotated[float, msgspec.Meta(ge=0)] = 2.0
+    toxicity_pull_above: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.9
 
 
 class GlftMarketMaker(MarketMakingStrategy):
@@ -76,6 +90,7 @@ class GlftMarketMaker(MarketMakingStrategy):
         self._q_max = max(config.max_position // config.order_qty, 1)
         self._exact: glft.GlftExact | None = None
         self._a, self._k = config.a, config.k
+        self._toxicity: Callable[[list[float]], float] | None = None
 
     def on_start(self) -> None:
         """A finite horizon needs the session close; a calibration folder needs the day's file."""
@@ -84,6 +99,11 @@ class GlftMarketMaker(MarketMakingStrategy):
             self.disable("horizon='close' but session_close_ns is not set")
         elif cfg.calibration_dir is not None:
             self._load_calibration()
+        if cfg.toxicity_model is not None and self.disabled_reason is None:
+            try:
+                self._toxicity = load_model(cfg.toxicity_model).scorer()
+            except ToxicityModelError as e:
+                self.disable(str(e))
         super().on_start()
 
     def _load_calibration(self) -> None:
@@ -133,6 +153,20 @@ class GlftMarketMaker(MarketMakingStrategy):
                 db = math.nan
             if q - 1 < -self._q_max:
                 da = math.nan
-        bids = (Level(state.mid - db, cfg.order_qty),) if math.isfinite(db) and state.position + cfg.order_qty <= cfg.max_position else ()
-        asks = (Level(state.mid + da, cfg.order_qty),) if math.isfinite(da) and state.position - cfg.order_qty >= -cfg.max_position else ()
+        if self._toxicity is not None and self.features is not None:
+            for side in (1, -1):
+                vector = self.features.vector(side)
+                if vector is None:
+                    continue
+                p = self._toxicity(vector)
+                widen = math.nan if p > cfg.toxicity_pull_above else p * cfg.toxicity_widen_ticks * state.tick
+                if side == 1:
+                    db += widen
+                else:
+                    da += widen
+        center = state.mid
+        if cfg.fair_value == "weighted_mid":
+            center = weighted_mid(state.best_bid, state.best_ask, state.best_bid_size, state.best_ask_size)
+        bids = (Level(center - db, cfg.order_qty),) if math.isfinite(db) and state.position + cfg.order_qty <= cfg.max_position else ()
+        asks = (Level(center + da, cfg.order_qty),) if math.isfinite(da) and state.position - cfg.order_qty >= -cfg.max_position else ()
         return Quotes(bids, asks)

@@ -55,8 +55,9 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     types: list[type[BaseException]] = [CliError, ConfigError, FileNotFoundError, PermissionError]
     try:
         from hftmm.engine.calibration import CalibrationError
+        from hftmm.models.toxicity import ToxicityModelError
 
-        types.append(CalibrationError)
+        types += [CalibrationError, ToxicityModelError]
     except ImportError:
         pass
     try:
@@ -336,6 +337,24 @@ def calibrate(
         table.add_row(f"k {side}", f"{fit['k']:.4f}", "per tick", f"= {fit['k_per_dollar']:.1f} per dollar" if fit["k_per_dollar"] else "")
     out.print(table)
     out.print(f"saved: {path}")
+
+
+@app.command("train-toxicity")
+def train_toxicity(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder with fill_features.parquet.", exists=True, file_okay=False)],
+    horizon: Annotated[float, typer.Option(min=0.001, help="Markout horizon of the label, seconds.")] = 5.0,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Model file (default: RUN_DIR/toxicity_model.pkl).")] = None,
+) -> None:
+    """Train the adverse-selection model on a run's fills: P(markout at HORIZON < 0 | features)."""
+    from hftmm.models.toxicity import train_from_run
+
+    with err.status("training"):
+        model = train_from_run(run_dir, horizon)
+    path = model.save(out_path or run_dir / "toxicity_model.pkl")
+    m = model.metadata
+    out.print(f"{m['fills']:,} labelled fills, {m['toxic_share']:.1%} adverse at {horizon:g} s; "
+              f"held-out AUC {m['holdout_auc']:.3f}; features: {', '.join(model.features)}")
+    out.print(f"saved: {path} (+ {path.with_suffix('.json').name})")
 
 
 # -- config ----------------------------------------------------------------------------------

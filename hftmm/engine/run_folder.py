@@ -189,6 +189,10 @@ def write_run_outputs(
     _write(orders, ORDERS_SCHEMA, run_dir / "orders.parquet")
     _write(versions, QUOTE_VERSIONS_SCHEMA, run_dir / "quote_versions.parquet")
     _write(_market(catalog_path, instruments, window), MARKET_SCHEMA, run_dir / "market.parquet")
+    feature_rows = [row for s in engine.trader.strategies() for row in getattr(s, "fill_features", [])]
+    if feature_rows:
+        # The strategies' toxicity features at each fill (training data for hftmm train-toxicity).
+        pq.write_table(pa.Table.from_pylist(sorted(feature_rows, key=lambda r: r["ts_event"])), run_dir / "fill_features.parquet")
     positions = engine.trader.generate_positions_report()
     if len(positions):
         # Nautilus's report holds lists of Money objects and timestamps: keep it readable as text.
