@@ -1,4 +1,8 @@
-"""Backtest throughput: events per second of the A-S market maker vs a strategy that never trades.
+"""Backtest throughput: events per second of the market makers vs a strategy that never trades.
+
+Strategies: the first A-S quoter; the full GLFT of configs/glft.json (calibrated sigma/A/k from
+``hftmm calibrate``, weighted-mid fair value, the toxicity model trained on the A-S run's fills);
+and a do-nothing book watcher.
 
 Both run the same catalog day on the same engine settings, each run in a fresh process (Nautilus
 keeps global state per process), alternating A/B so machine drift hits both. The ratio is the
@@ -29,6 +33,10 @@ STRATEGIES = {
         "path": "strategies.avellaneda_stoikov:AvellanedaStoikovMarketMaker",
         "config_path": "strategies.avellaneda_stoikov:AvellanedaStoikovConfig",
     },
+    "glft_full": {
+        "path": "strategies.glft:GlftMarketMaker",
+        "config_path": "strategies.glft:GlftConfig",
+    },
     "do_nothing": {
         "path": "strategies.baseline:BookWatcher",
         "config_path": "strategies.baseline:BookWatcherConfig",
@@ -43,6 +51,21 @@ def run_one(config_json: str, catalog: str, runs: str) -> None:
 
     outcome = run_backtest(parse_config(json.loads(config_json)), catalog_path=Path(catalog), runs_dir=Path(runs))
     print(json.dumps(outcome.summary))
+
+
+def prepare_full_glft(catalog: Path, date: str, instruments: list[str], as_run: Path) -> dict:
+    """Calibrate each instrument and train the toxicity model on an A-S run; return the GLFT strategy config."""
+    import datetime as dt
+
+    from hftmm.engine.calibration import calibrate, calibration_path, save_calibration
+    from hftmm.models.toxicity import train_from_run
+
+    day = dt.date.fromisoformat(date)
+    for iid in instruments:
+        save_calibration(calibrate(catalog, iid, day), calibration_path(catalog, iid, day))
+    model = train_from_run(as_run, 5.0).save(catalog / "models" / "toxicity.pkl")
+    strategy = json.loads((REPO / "configs" / "glft.json").read_text())["strategy"]
+    return {**strategy, "calibration_dir": str(catalog / "calibration"), "toxicity_model": str(model)}
 
 
 def build_demo_catalog(root: Path) -> tuple[Path, str, list[str]]:
@@ -77,9 +100,17 @@ def main() -> None:
             catalog, date, instruments = build_demo_catalog(tmp_path)
         base = json.loads((REPO / "configs" / "backtest.json").read_text())
         results: dict[str, list[dict]] = {name: [] for name in STRATEGIES}
+        glft_strategy: dict | None = None
         for rep in range(args.repeat):
             for name, paths in STRATEGIES.items():
-                strategy = {**base["strategy"], **paths} if name == "avellaneda_stoikov" else paths
+                if name == "glft_full" and glft_strategy is None:
+                    [as_run] = (tmp_path / f"runs-avellaneda_stoikov-{rep}").iterdir()
+                    glft_strategy = prepare_full_glft(Path(catalog), date, instruments, as_run)
+                strategy = {
+                    "avellaneda_stoikov": {**base["strategy"], **paths},
+                    "glft_full": glft_strategy,
+                    "do_nothing": paths,
+                }[name]
                 config = {
                     "backtest": {**base["backtest"], "date": date, "instruments": instruments, "event_stream": "off"},
                     "venue": base["venue"],
@@ -102,8 +133,10 @@ def main() -> None:
         r0 = runs[0]
         print(f"{name:<20}{r0['events']:>10,}{r0['orders']:>9,}{r0['amendments']:>9,}{r0['fills']:>8,}"
               f"{statistics.median(r['wall_seconds'] for r in runs):>9.2f}{rate[name]:>11,.0f}")
-    ratios = [a["events_per_second"] / b["events_per_second"] for a, b in zip(results["avellaneda_stoikov"], results["do_nothing"], strict=True)]
-    print(f"ratio A-S / do-nothing events/s: median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f})")
+    for name in ("avellaneda_stoikov", "glft_full"):
+        ratios = [a["events_per_second"] / b["events_per_second"] for a, b in zip(results[name], results["do_nothing"], strict=True)]
+        print(f"ratio {name} / do-nothing events/s: median {statistics.median(ratios):.3f} "
+              f"(min {min(ratios):.3f}, max {max(ratios):.3f})")
 
 
 if __name__ == "__main__":
