@@ -15,13 +15,13 @@ from typing import Annotated
 
 import msgspec
 
-from strategies.base import Level, MarketMakingConfig, MarketMakingStrategy, MarketState, Quotes
+from strategies.base import InventoryQuoterConfig, Level, MarketMakingStrategy, MarketState, Quotes
 from strategies.quoting import avellaneda_stoikov as as_model
 from strategies.quoting.ewma_volatility import EwmaVolatility
 
 
-class AvellanedaStoikovConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
-    """Parameters of ``AvellanedaStoikovMarketMaker`` (plus those of ``MarketMakingConfig``).
+class AvellanedaStoikovConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True):
+    """Parameters of ``AvellanedaStoikovMarketMaker`` (plus those of ``InventoryQuoterConfig``).
 
     Parameters
     ----------
@@ -29,27 +29,12 @@ class AvellanedaStoikovConfig(MarketMakingConfig, frozen=True, forbid_unknown_fi
         Risk aversion, per dollar, for inventory counted in order-size units.
     k : float
         Decay of the fill intensity with distance from the mid, per dollar.
-    sigma : float
-        Initial volatility of the mid, dollars per sqrt(second).
-    sigma_halflife_s : float
-        Half-life of the online EWMA volatility estimate, seconds.
-    sigma_sample_s : float
-        Minimum spacing of the mid samples that feed the volatility estimate, seconds.
-    order_qty : int
-        Shares per quote.
-    max_position : int
-        Absolute position cap in shares: the side that would grow the position past it stops quoting.
     min_spread_ticks : int
         Minimum distance between our bid and ask, in ticks.
     """
 
     gamma: Annotated[float, msgspec.Meta(gt=0)] = 0.01
     k: Annotated[float, msgspec.Meta(gt=0)] = 100.0
-    sigma: Annotated[float, msgspec.Meta(gt=0)] = 0.005
-    sigma_halflife_s: Annotated[float, msgspec.Meta(gt=0)] = 300.0
-    sigma_sample_s: Annotated[float, msgspec.Meta(gt=0)] = 1.0
-    order_qty: Annotated[int, msgspec.Meta(gt=0)] = 100
-    max_position: Annotated[int, msgspec.Meta(gt=0)] = 500
     min_spread_ticks: Annotated[int, msgspec.Meta(ge=1)] = 1
 
 

@@ -114,6 +114,31 @@ class MarketMakingConfig(StrategyConfig, frozen=True, forbid_unknown_fields=True
     flatten_before_close_s: Annotated[float, msgspec.Meta(ge=0)] = 0.0
 
 
+class InventoryQuoterConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
+    """Parameters shared by the model-based quoters (A-S, GLFT): sizes, the position bound and
+    the online volatility estimate.
+
+    Parameters
+    ----------
+    sigma : float
+        Initial volatility of the mid, dollars per sqrt(second).
+    sigma_halflife_s : float
+        Half-life of the online EWMA volatility estimate, seconds.
+    sigma_sample_s : float
+        Minimum spacing of the mid samples that feed the estimate, seconds.
+    order_qty : int
+        Shares per quote (the inventory unit of the models' ``gamma``).
+    max_position : int
+        Absolute position cap in shares: the side that would grow the position past it stops quoting.
+    """
+
+    sigma: Annotated[float, msgspec.Meta(gt=0)] = 0.005
+    sigma_halflife_s: Annotated[float, msgspec.Meta(gt=0)] = 300.0
+    sigma_sample_s: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    order_qty: Annotated[int, msgspec.Meta(gt=0)] = 100
+    max_position: Annotated[int, msgspec.Meta(gt=0)] = 500
+
+
 class MarketMakingStrategy(Strategy):
     """Base class: implement ``get_quotes``; the order lifecycle is handled here.
 

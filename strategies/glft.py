@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from hftmm.models.toxicity import ToxicityModelError, load_model
-from strategies.base import Level, MarketMakingConfig, MarketMakingStrategy, MarketState, Quotes
+from strategies.base import InventoryQuoterConfig, Level, MarketMakingStrategy, MarketState, Quotes
 from strategies.quoting import glft
 from strategies.quoting.ewma_volatility import EwmaVolatility
 from strategies.signals import weighted_mid
@@ -30,8 +30,9 @@ from strategies.signals import weighted_mid
 ET = ZoneInfo("America/New_York")
 
 
-class GlftConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
-    """Parameters of ``GlftMarketMaker`` (plus those of ``MarketMakingConfig``).
+class GlftConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True):
+    """Parameters of ``GlftMarketMaker`` (plus those of ``InventoryQuoterConfig``; its
+    ``max_position / order_qty`` is the model's inventory bound Q).
 
     Parameters
     ----------
@@ -41,10 +42,6 @@ class GlftConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
         Decay of the fill intensity with distance from the mid, per dollar.
     a : float
         Fill intensity at the mid, per second.
-    sigma, sigma_halflife_s, sigma_sample_s : float
-        Initial volatility (dollars per sqrt(second)) and its online EWMA settings.
-    order_qty, max_position : int
-        Shares per quote and the absolute position bound, shares.
     horizon : "close" or "infinite"
         Exact solution to the session close, or the infinite-horizon closed form.
     refit_tolerance : float
@@ -67,11 +64,6 @@ class GlftConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
     gamma: Annotated[float, msgspec.Meta(gt=0)] = 0.01
     k: Annotated[float, msgspec.Meta(gt=0)] = 100.0
     a: Annotated[float, msgspec.Meta(gt=0)] = 1.0
-    sigma: Annotated[float, msgspec.Meta(gt=0)] = 0.005
-    sigma_halflife_s: Annotated[float, msgspec.Meta(gt=0)] = 300.0
-    sigma_sample_s: Annotated[float, msgspec.Meta(gt=0)] = 1.0
-    order_qty: Annotated[int, msgspec.Meta(gt=0)] = 100
-    max_position: Annotated[int, msgspec.Meta(gt=0)] = 500
     horizon: Literal["close", "infinite"] = "close"
     refit_tolerance: Annotated[float, msgspec.Meta(gt=0)] = 0.05
     calibration_dir: str | None = None
