@@ -13,12 +13,15 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+from hftmm.models.markouts import markouts, mid_series
 
 FILLS_SCHEMA = pa.schema(
     [
@@ -158,6 +161,20 @@ def _write(rows: list[dict[str, Any]], schema: pa.Schema, path: Path) -> None:
     pq.write_table(table, path)
 
 
+def _write_markouts(fills: list[dict[str, Any]], market: list[dict[str, Any]], path: Path) -> None:
+    """Per-fill markouts at 1/5/30/60 s against the NBBO mid (NaN where the data ends first)."""
+    if not fills:
+        return
+    f = pd.DataFrame(fills)
+    m = pd.DataFrame(market, columns=MARKET_SCHEMA.names)
+    parts = []
+    for iid, rows in f.groupby("instrument_id"):
+        mids = mid_series(m[m["instrument_id"] == iid])
+        end = int(mids["ts_event"].max()) if len(mids) else -1
+        parts.append(markouts(rows, mids, end).assign(instrument_id=iid))
+    pd.concat(parts, ignore_index=True).to_parquet(path)
+
+
 def _max_abs_inventory(fills: list[dict[str, Any]]) -> dict[str, float]:
     position: dict[str, float] = {}
     peak: dict[str, float] = {}
@@ -188,7 +205,9 @@ def write_run_outputs(
     _write(fills, FILLS_SCHEMA, run_dir / "fills.parquet")
     _write(orders, ORDERS_SCHEMA, run_dir / "orders.parquet")
     _write(versions, QUOTE_VERSIONS_SCHEMA, run_dir / "quote_versions.parquet")
-    _write(_market(catalog_path, instruments, window), MARKET_SCHEMA, run_dir / "market.parquet")
+    market_rows = _market(catalog_path, instruments, window)
+    _write(market_rows, MARKET_SCHEMA, run_dir / "market.parquet")
+    _write_markouts(fills, market_rows, run_dir / "markouts.parquet")
     feature_rows = [row for s in engine.trader.strategies() for row in getattr(s, "fill_features", [])]
     if feature_rows:
         # The strategies' toxicity features at each fill (training data for hftmm train-toxicity).

@@ -80,6 +80,18 @@ def test_run_folder_contents(run: Any) -> None:
     assert stream, "the event stream must record fills for replay"
 
 
+def test_markouts_recorded_per_fill(run: Any) -> None:
+    fills = pd.read_parquet(run.run_dir / "fills.parquet")
+    mk = pd.read_parquet(run.run_dir / "markouts.parquet")
+    assert len(mk) == len(fills) and set(mk["trade_id"]) == set(fills["trade_id"])
+    market = pd.read_parquet(run.run_dir / "market.parquet")
+    first = mk.sort_values("ts_event").iloc[0]
+    # Direct check of one: the mid prevailing 5 s after the fill, signed by the side.
+    later = market[market["ts_event"] <= first["ts_event"] + 5_000_000_000].iloc[-1]
+    d = 1 if first["side"] == "BUY" else -1
+    assert first["markout_5s"] == pytest.approx(d * ((later["bid_price"] + later["ask_price"]) / 2 - first["price"]))
+
+
 def test_quote_versions_chain_each_orders_prices(run: Any) -> None:
     orders = pd.read_parquet(run.run_dir / "orders.parquet").set_index("client_order_id")
     versions = pd.read_parquet(run.run_dir / "quote_versions.parquet")
