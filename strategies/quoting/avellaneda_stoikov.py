@@ -56,3 +56,50 @@ def quotes(
     r = reservation_price(mid, q, gamma, sigma, tau)
     half = 0.5 * total_spread(gamma, sigma, tau, k)
     return r - half, r + half
+
+
+def infinite_horizon_reservation_prices(
+    mid: FloatLike, q: FloatLike, gamma: float, sigma: float, q_max: int,
+) -> tuple[FloatLike, FloatLike]:
+    """A-S sec. 2.3 frozen-inventory reservation ask and bid with discount ``omega`` (no horizon).
+
+    ``r_a = s + ln(1 + (1 - 2q) g^2 s^2 / (2 w - g^2 q^2 s^2)) / g`` and the same with ``-1 - 2q``
+    for ``r_b``, where ``w = g^2 s^2 (q_max + 1)^2 / 2`` keeps ``|q| <= q_max`` admissible.
+    Hummingbot calls this variant mistaken and does not use it (market-making-models.md §1.1);
+    it is here to compare against, GLFT's asymptotic quotes are the infinite-horizon quoter.
+
+    Parameters
+    ----------
+    mid, q : float or ndarray
+        Mid price (dollars) and inventory (units), ``|q| <= q_max``.
+    gamma, sigma : float
+        Risk aversion (per dollar) and volatility (dollars per sqrt(time unit)).
+    q_max : int
+        Inventory bound that sets the discount rate ``omega``; the bid is NaN at ``q >= q_max``
+        and the ask at ``q <= -q_max``.
+
+    Returns
+    -------
+    (r_ask, r_bid) : ndarray
+        Dollars (0-d arrays for scalar inputs).
+    """
+    g2s2 = gamma * gamma * sigma * sigma
+    omega = 0.5 * g2s2 * (q_max + 1) ** 2
+    denom = 2.0 * omega - g2s2 * q * q
+    # At q = q_max the bid's log argument is exactly 0 (r_b = -inf): rounding can make it slightly
+    # negative, so the side that would cross the bound is NaN ("do not quote"), as in glft.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_ask = np.where(q > -q_max, mid + np.log1p((1.0 - 2.0 * q) * g2s2 / denom) / gamma, np.nan)
+        r_bid = np.where(q < q_max, mid + np.log1p((-1.0 - 2.0 * q) * g2s2 / denom) / gamma, np.nan)
+    return r_ask, r_bid
+
+
+def infinite_horizon_quotes(
+    mid: FloatLike, q: FloatLike, gamma: float, sigma: float, k: float, q_max: int,
+) -> tuple[FloatLike, FloatLike]:
+    """Unrounded ``(bid, ask)`` from the sec. 2.3 reservation prices, each moved out by the
+    liquidity term ``ln(1 + gamma/k) / gamma`` (the exact first-order condition for exponential
+    intensity)."""
+    r_ask, r_bid = infinite_horizon_reservation_prices(mid, q, gamma, sigma, q_max)
+    liquidity = np.log1p(gamma / k) / gamma
+    return r_bid - liquidity, r_ask + liquidity

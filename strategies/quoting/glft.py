@@ -1,17 +1,26 @@
 """Guéant-Lehalle-Fernandez-Tapia (2013) optimal quotes, as pure functions.
 
-Model: arithmetic Brownian mid with volatility ``sigma``, Poisson fills at intensity
+Model: arithmetic Brownian mid ``dS = mu dt + sigma dW``, Poisson fills at intensity
 ``A * exp(-k * delta)`` with ``delta`` measured from the mid, CARA risk aversion ``gamma``, and a
-hard inventory bound ``|q| <= Q`` (no bid at ``q = Q``, no ask at ``q = -Q``). Units as for
-``avellaneda_stoikov``: prices in dollars, ``sigma`` per square root of the time unit of ``A`` and
-of the horizon, ``k`` per dollar, ``q`` in quote units.
+hard inventory bound ``|q| <= Q`` (no bid at ``q = Q``, no ask at ``q = -Q``).
+
+Units must be consistent, and are the caller's (calibration converts, the formulas never do):
+prices and ``delta`` in dollars; ``sigma`` in dollars per square root of the time unit; ``A`` per
+time unit; ``mu`` in dollars per time unit; ``k`` per dollar; ``gamma`` per dollar for inventory
+``q`` in quote units; horizons ``tau = T - t`` in the same time unit. The time unit cancels in every
+asymptotic formula (``sigma**2 / A`` is per-time over per-time), so seconds or session fractions
+give the same asymptotic quotes as long as ``sigma``, ``A`` and ``mu`` agree.
 
 Two solutions:
-- ``exact_quotes`` / ``GlftExact``: the closed-form solution of the finite-horizon problem through
-  the matrix exponential of a tridiagonal matrix (eq. references in market-making-models.md §2.1);
-- ``asymptotic_quotes``: the infinite-horizon approximation (§2.2), with the drift (alpha) and
-  adverse-selection extensions of §2.3.
 
+- ``GlftExact``: the finite-horizon solution through the matrix exponential of a tridiagonal
+  matrix (market-making-models.md §2.1), with the drift term of GLFT §5.1 (``M`` gains
+  ``-k mu q`` on its diagonal);
+- ``asymptotic_deltas`` / ``asymptotic_quotes``: the infinite-horizon closed form (§2.2), with
+  the drift (``mu``) and adverse-selection (``xi``) extensions of §2.3, and
+  ``sized_half_spread_and_skew``, the order-size version of Guéant (2017).
+
+All outputs are unrounded; tick rounding, minimum spread and caps live in ``quote_shaping``.
 Free of NautilusTrader imports on purpose.
 """
 
@@ -19,37 +28,83 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
+import scipy.linalg
+
+# Below this fraction of the largest component, an entry of v computed from the eigenvectors has
+# lost more than ~1e-7 of its relative precision (eigh is accurate to ~1e-16 of the norm, not of
+# each component), so ``deltas`` recomputes it with a matrix exponential.
+_EIGEN_RELIABLE = 1e-9
 
 
 def liquidity_half_spread(gamma: float, k: float) -> float:
-    """``(1/gamma) * ln(1 + gamma/k)``: the half-spread of a risk-neutral-in-inventory maker."""
+    """``(1/gamma) * ln(1 + gamma/k)``, dollars: the half-spread of a maker with no inventory risk.
+
+    Parameters
+    ----------
+    gamma : float
+        Risk aversion, per dollar (> 0).
+    k : float
+        Intensity decay, per dollar (> 0).
+    """
     return math.log1p(gamma / k) / gamma
 
 
 def asymptotic_skew(gamma: float, sigma: float, k: float, a: float) -> float:
-    """``c = sqrt(sigma^2 gamma / (2 k A) * (1 + gamma/k)^(1 + k/gamma))``: price skew per unit of inventory."""
+    """``c = sqrt(sigma^2 gamma / (2 k A) * (1 + gamma/k)^(1 + k/gamma))``: dollars of skew per unit.
+
+    Parameters
+    ----------
+    gamma : float
+        Risk aversion, per dollar.
+    sigma : float
+        Volatility, dollars per sqrt(time unit).
+    k : float
+        Intensity decay, per dollar.
+    a : float
+        Intensity at the mid, per time unit.
+    """
     return math.sqrt(sigma * sigma * gamma / (2.0 * k * a) * (1.0 + gamma / k) ** (1.0 + k / gamma))
+
+
+def asymptotic_half_spread(gamma: float, sigma: float, k: float, a: float) -> float:
+    """Infinite-horizon half-spread at ``q = 0``, dollars: ``(1/gamma) ln(1 + gamma/k) + c/2``.
+
+    Parameters as for ``asymptotic_skew``.
+    """
+    return liquidity_half_spread(gamma, k) + 0.5 * asymptotic_skew(gamma, sigma, k, a)
 
 
 def asymptotic_deltas(
     q: float, gamma: float, sigma: float, k: float, a: float, mu: float = 0.0, xi: float = 0.0,
 ) -> tuple[float, float]:
-    """Infinite-horizon distances ``(delta_bid, delta_ask)`` of the quotes from the mid.
+    """Infinite-horizon distances ``(delta_bid, delta_ask)`` of the quotes from the mid, dollars.
+
+    ``delta_b = h + ((2q + 1)/2 - mu/(gamma sigma^2)) c'`` and
+    ``delta_a = h + (mu/(gamma sigma^2) - (2q - 1)/2) c'`` with ``h = ln(1 + gamma/k)/gamma + xi/2``
+    and ``c' = c exp(k xi / 4)``.
 
     Parameters
     ----------
     q : float
-        Inventory in quote units.
+        Inventory in quote units (fractional inventories interpolate linearly).
     gamma, sigma, k, a : float
-        Risk aversion, volatility, intensity decay and scale.
+        Risk aversion (per dollar), volatility (dollars per sqrt(time unit)), intensity decay (per
+        dollar) and intensity at the mid (per time unit).
     mu : float
         Drift of the mid (alpha), dollars per time unit: acts like an inventory offset of
         ``mu / (gamma sigma^2)`` units (GLFT §5.1).
     xi : float
         Permanent price impact of each fill, dollars: widens each side by ``xi/2`` and multiplies
         the skew by ``exp(k xi / 4)`` (GLFT §5.2).
+
+    Returns
+    -------
+    (delta_bid, delta_ask) : tuple of float
+        Dollars; ``bid = mid - delta_bid``, ``ask = mid + delta_ask``. Either may be negative (a
+        quote through the mid) at extreme inventory or drift.
     """
     half = liquidity_half_spread(gamma, k) + 0.5 * xi
     c = asymptotic_skew(gamma, sigma, k, a) * math.exp(0.25 * k * xi)
@@ -62,21 +117,70 @@ def asymptotic_deltas(
 def asymptotic_quotes(
     mid: float, q: float, gamma: float, sigma: float, k: float, a: float, mu: float = 0.0, xi: float = 0.0,
 ) -> tuple[float, float]:
-    """Unrounded infinite-horizon GLFT bid and ask (see ``asymptotic_deltas``)."""
+    """Unrounded infinite-horizon GLFT ``(bid, ask)`` in dollars (see ``asymptotic_deltas``)."""
     db, da = asymptotic_deltas(q, gamma, sigma, k, a, mu, xi)
     return mid - db, mid + da
+
+
+def sized_half_spread_and_skew(
+    gamma: float, sigma: float, k: float, a: float, size: float, xi: float | None = None,
+) -> tuple[float, float]:
+    """Guéant (2017, eqs. 4.6-4.7) asymptotic half-spread and skew for orders of ``size`` units.
+
+    ``c1 = ln(1 + xi size / k) / (xi size)``,
+    ``c2 = sqrt(gamma / (2 A size k) * (1 + xi size / k)^(k / (xi size) + 1))``;
+    ``half = c1 + (size/2) sigma c2`` and ``skew = sigma c2``, so that
+    ``bid = mid - half - skew q`` and ``ask = mid + half - skew q`` (hftbacktest's GLFT form).
+
+    Parameters
+    ----------
+    gamma : float
+        Risk aversion, per dollar per unit of inventory (units are those of ``size`` and ``q``).
+    sigma, k, a : float
+        Volatility (dollars per sqrt(time unit)), intensity decay (per dollar), intensity at the
+        mid (orders per time unit).
+    size : float
+        Order size Delta, in inventory units (> 0).
+    xi : float, optional
+        The second risk parameter of Guéant (2017); ``None`` means ``xi = gamma`` (the CARA
+        objective, which reproduces ``asymptotic_half_spread``/``asymptotic_skew`` at ``size = 1``).
+
+    Returns
+    -------
+    (half, skew) : tuple of float
+        Dollars, and dollars per inventory unit.
+    """
+    xi = gamma if xi is None else xi
+    xd = xi * size
+    c1 = math.log1p(xd / k) / xd
+    c2 = math.sqrt(gamma / (2.0 * a * size * k) * (1.0 + xd / k) ** (k / xd + 1.0))
+    return c1 + 0.5 * size * sigma * c2, sigma * c2
 
 
 @dataclass(frozen=True)
 class GlftExact:
     """The exact finite-horizon GLFT solution for one parameter set.
 
-    ``M`` is the (2Q+1)x(2Q+1) tridiagonal matrix with ``alpha q^2`` on the diagonal
+    ``M`` is the (2Q+1)x(2Q+1) tridiagonal matrix with ``alpha q^2 - k mu q`` on the diagonal
     (``alpha = k gamma sigma^2 / 2``) and ``-eta`` beside it (``eta = A (1 + gamma/k)^-(1 + k/gamma)``);
     ``v(tau) = exp(-M tau) 1`` and the optimal distances are
     ``delta_b(q) = ln(v_q / v_{q+1}) / k + ln(1 + gamma/k) / gamma`` and
     ``delta_a(q) = ln(v_q / v_{q-1}) / k + ln(1 + gamma/k) / gamma``.
-    ``M`` is symmetric, so it is diagonalised once at construction; each call is then a product.
+
+    ``M`` is symmetric, so it is diagonalised once at construction and each call is three dot
+    products. Where ``v`` spans many orders of magnitude (large ``gamma sigma^2 k / A``, extreme
+    inventory) the eigenvector route loses relative precision in the smallest components; those
+    calls are recomputed with ``scipy.linalg.expm`` (slower, about 1 ms, exact). Use
+    ``exact_solution`` to share one instance per parameter set.
+
+    Parameters
+    ----------
+    gamma, sigma, k, a : float
+        As in ``asymptotic_deltas`` (units: per dollar, dollars/sqrt(time), per dollar, per time).
+    q_max : int
+        Inventory bound Q, quote units (>= 1).
+    mu : float
+        Drift of the mid, dollars per time unit.
     """
 
     gamma: float
@@ -84,43 +188,121 @@ class GlftExact:
     k: float
     a: float
     q_max: int
+    mu: float = 0.0
+    _m: np.ndarray = field(init=False, repr=False)
     _eigenvalues: np.ndarray = field(init=False, repr=False)
     _eigenvectors: np.ndarray = field(init=False, repr=False)
     _projection: np.ndarray = field(init=False, repr=False)
+    _liquidity: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.q_max < 1:
             raise ValueError(f"q_max must be >= 1, got {self.q_max}")
+        if min(self.gamma, self.sigma, self.k, self.a) <= 0:
+            raise ValueError("gamma, sigma, k and a must be > 0")
         alpha = 0.5 * self.k * self.gamma * self.sigma**2
         eta = self.a * (1.0 + self.gamma / self.k) ** (-(1.0 + self.k / self.gamma))
         q = np.arange(-self.q_max, self.q_max + 1, dtype=float)
-        m = np.diag(alpha * q * q) - eta * (np.eye(q.size, k=1) + np.eye(q.size, k=-1))
+        m = np.diag(alpha * q * q - self.k * self.mu * q) - eta * (np.eye(q.size, k=1) + np.eye(q.size, k=-1))
         w, v = np.linalg.eigh(m)
+        object.__setattr__(self, "_m", m)
         object.__setattr__(self, "_eigenvalues", w)
         object.__setattr__(self, "_eigenvectors", v)
         object.__setattr__(self, "_projection", v.T @ np.ones(q.size))
+        object.__setattr__(self, "_liquidity", liquidity_half_spread(self.gamma, self.k))
+
+    def _weights(self, tau: float) -> np.ndarray:
+        w = self._eigenvalues
+        # Shift by the smallest eigenvalue so that long horizons neither overflow nor underflow;
+        # the positive factor exp(-w0 tau) cancels in every log-ratio.
+        return np.exp(-(w - w[0]) * tau) * self._projection
 
     def v(self, tau: float) -> np.ndarray:
-        """``exp(-M tau) 1`` up to a positive factor (which the log-ratios cancel), for q = -Q..Q."""
-        w = self._eigenvalues
-        # Shift by the smallest eigenvalue so that long horizons neither overflow nor underflow.
-        return self._eigenvectors @ (np.exp(-(w - w[0]) * tau) * self._projection)
+        """``exp(-M tau) 1`` up to a positive factor, for q = -Q..Q, via the eigendecomposition.
+
+        Parameters
+        ----------
+        tau : float
+            Time to the horizon, in the time unit of ``sigma`` and ``a`` (>= 0).
+        """
+        return self._eigenvectors @ self._weights(tau)
+
+    def v_expm(self, tau: float) -> np.ndarray:
+        """``exp(-(M - w0) tau) 1`` with ``scipy.linalg.expm``: entrywise accurate, about 1 ms."""
+        shift = self._eigenvalues[0] * np.eye(self._m.shape[0])
+        return scipy.linalg.expm(-(self._m - shift) * tau) @ np.ones(self._m.shape[0])
 
     def deltas(self, tau: float, q: int) -> tuple[float, float]:
-        """``(delta_bid, delta_ask)`` at inventory ``q`` with ``tau`` time units left.
+        """``(delta_bid, delta_ask)`` in dollars at inventory ``q`` with ``tau`` time units left.
 
         A side that would take the inventory past ``q_max`` is NaN (do not quote it).
+
+        Raises
+        ------
+        ValueError
+            If ``|q| > q_max``.
         """
-        if abs(q) > self.q_max:
-            raise ValueError(f"|q| = {abs(q)} exceeds q_max = {self.q_max}")
-        v = self.v(tau)
-        i = q + self.q_max
-        base = liquidity_half_spread(self.gamma, self.k)
-        db = math.log(v[i] / v[i + 1]) / self.k + base if q < self.q_max else math.nan
-        da = math.log(v[i] / v[i - 1]) / self.k + base if q > -self.q_max else math.nan
+        qm = self.q_max
+        if abs(q) > qm:
+            raise ValueError(f"|q| = {abs(q)} exceeds q_max = {qm}")
+        i = q + qm
+        lo, hi = max(i - 1, 0), min(i + 1, 2 * qm)
+        weights = self._weights(tau)
+        rows = self._eigenvectors[lo:hi + 1] @ weights
+        # The largest component of v is bounded below by |v| / sqrt(n); compare with its norm.
+        scale = float(np.sqrt(weights @ weights))
+        if rows.min() <= _EIGEN_RELIABLE * scale:
+            rows = self.v_expm(tau)[lo:hi + 1]
+        vi = float(rows[i - lo])
+        base, k = self._liquidity, self.k
+        db = math.log(vi / float(rows[i + 1 - lo])) / k + base if q < qm else math.nan
+        da = math.log(vi / float(rows[i - 1 - lo])) / k + base if q > -qm else math.nan
         return db, da
 
+    def stationary_deltas(self, q: int) -> tuple[float, float]:
+        """The ``tau -> infinity`` limit of ``deltas`` (ground state of ``M``), dollars."""
+        gap = float(self._eigenvalues[1] - self._eigenvalues[0])
+        # After 40 relaxation times the excited modes weigh below e^-40 relative to the ground state.
+        return self.deltas(40.0 / gap, q)
+
     def quotes(self, mid: float, tau: float, q: int) -> tuple[float, float]:
-        """Unrounded exact GLFT bid and ask (NaN for a side that must not be quoted)."""
+        """Unrounded exact GLFT ``(bid, ask)`` in dollars (NaN for a side that must not be quoted)."""
         db, da = self.deltas(tau, q)
         return mid - db, mid + da
+
+
+@lru_cache(maxsize=64)
+def exact_solution(gamma: float, sigma: float, k: float, a: float, q_max: int, mu: float = 0.0) -> GlftExact:
+    """A shared ``GlftExact`` per parameter set (the eigendecomposition is done once per set)."""
+    return GlftExact(gamma, sigma, k, a, q_max, mu)
+
+
+def glft_deltas(
+    q: float, gamma: float, sigma: float, k: float, a: float, tau: float | None, q_max: int,
+    mu: float = 0.0, xi: float = 0.0,
+) -> tuple[float, float]:
+    """GLFT ``(delta_bid, delta_ask)``, dollars: exact to a horizon, or asymptotic without one.
+
+    Parameters
+    ----------
+    q : float
+        Inventory in quote units; the exact solution lives on integers, so it is rounded there.
+    tau : float or None
+        Time to the horizon (the session close), in the time unit of ``sigma``, ``a`` and ``mu``;
+        ``None`` or ``inf`` for the infinite horizon (closed form).
+    q_max : int
+        Inventory bound Q in quote units: a side that would cross it is NaN.
+    xi : float
+        Adverse-selection impact, dollars; only the asymptotic form has it, so with a finite
+        horizon it is added as the same ``xi/2`` widening (the skew factor is not applied).
+    """
+    if tau is None or math.isinf(tau):
+        db, da = asymptotic_deltas(q, gamma, sigma, k, a, mu, xi)
+        if q + 1 > q_max:
+            db = math.nan
+        if q - 1 < -q_max:
+            da = math.nan
+        return db, da
+    qi = max(-q_max, min(q_max, round(q)))
+    db, da = exact_solution(gamma, sigma, k, a, q_max, mu).deltas(tau, qi)
+    return db + 0.5 * xi, da + 0.5 * xi

@@ -25,6 +25,43 @@ class SimulationResult:
     mean_spread: float  # time- and path-averaged total quoted spread
 
 
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One gamma of the paper's table: both strategies' outcome statistics over the paths.
+
+    Profits are in dollars (the paper's price units), inventories in units.
+    """
+
+    gamma: float
+    strategy: str
+    spread: float
+    mean_profit: float
+    std_profit: float
+    mean_final_q: float
+    std_final_q: float
+
+
+def compare_strategies(gammas: tuple[float, ...] = (0.1, 0.01, 1.0), paths: int = 1000, seed: int = 0) -> list[ComparisonRow]:
+    """The paper's table: for each gamma, the inventory strategy then the symmetric benchmark
+    quoting the inventory strategy's average spread, on the same random draws."""
+    rows: list[ComparisonRow] = []
+    for gamma in gammas:
+        inv = simulate("inventory", gamma=gamma, paths=paths, seed=seed)
+        sym = simulate("symmetric", gamma=gamma, paths=paths, seed=seed, symmetric_spread=inv.mean_spread)
+        for name, res in (("inventory", inv), ("symmetric", sym)):
+            rows.append(ComparisonRow(gamma, name, res.mean_spread, float(res.profit.mean()), float(res.profit.std()),
+                                      float(res.final_q.mean()), float(res.final_q.std())))
+    return rows
+
+
+def format_table(rows: list[ComparisonRow]) -> str:
+    """A plain-text table of ``compare_strategies`` rows."""
+    lines = [f"{'gamma':>6} {'strategy':<10} {'spread':>7} {'profit':>8} {'std(P)':>7} {'q_T':>6} {'std(q_T)':>8}"]
+    lines += [f"{r.gamma:>6g} {r.strategy:<10} {r.spread:>7.3f} {r.mean_profit:>8.2f} {r.std_profit:>7.2f} "
+              f"{r.mean_final_q:>6.2f} {r.std_final_q:>8.2f}" for r in rows]
+    return "\n".join(lines)
+
+
 def simulate(
     strategy: str,
     *,
@@ -71,3 +108,7 @@ def simulate(
         cash += np.where(lift_ask, ask, 0.0) - np.where(hit_bid, bid, 0.0)
         s = s + np.where(u_move < 0.5, sigma, -sigma) * np.sqrt(dt)
     return SimulationResult(profit=cash + q * s, final_q=q, mean_spread=float(spreads.mean()))
+
+
+if __name__ == "__main__":
+    print(format_table(compare_strategies()))

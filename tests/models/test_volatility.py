@@ -9,11 +9,18 @@ import pytest
 
 from hftmm.models.volatility import (
     NS,
+    ScheduledVolatility,
+    dollars_per_sqrt_second,
     ewma_volatility,
     fit_volatility,
+    garch_rejection,
+    per_sqrt_second_from_session,
+    per_sqrt_session,
+    return_vol_per_interval,
     sample_mids,
     seasonality_curve,
 )
+from strategies.quoting import avellaneda_stoikov as as_model
 
 
 def garch_path(n: int, omega: float, alpha: float, beta: float, seed: int = 0) -> np.ndarray:
@@ -77,3 +84,46 @@ def test_seasonality_recovers_a_u_shape() -> None:
     curve = seasonality_curve(ts, mid, 0, int(6.5 * 3600 * NS))
     assert curve.size == 78 and curve.mean() == pytest.approx(1.0)
     assert curve[:6].mean() > 1.5 * curve[36:42].mean() and curve[-6:].mean() > 1.5 * curve[36:42].mean()
+
+
+def test_garch_rejection_rules() -> None:
+    assert garch_rejection(0, 0.05, 0.9) == ""
+    assert "did not converge" in garch_rejection(1, 0.05, 0.9)
+    assert "non-stationary" in garch_rejection(0, 0.1, 0.9)
+
+
+def test_unit_conversions_round_trip_and_keep_sigma2_tau() -> None:
+    # 5 bps per 10 s at $50: 0.025 dollars per sqrt(10 s) = 0.025 / sqrt(10) per sqrt(s).
+    sigma_s = dollars_per_sqrt_second(5e-4, 50.0, 10.0)
+    assert sigma_s == pytest.approx(0.025 / math.sqrt(10.0))
+    assert return_vol_per_interval(sigma_s, 50.0, 10.0) == pytest.approx(5e-4)
+    session_s = 6.5 * 3600
+    sigma_session = per_sqrt_session(sigma_s, session_s)
+    assert per_sqrt_second_from_session(sigma_session, session_s) == pytest.approx(sigma_s)
+    # The A-S quotes are the same with tau in seconds and sigma per sqrt(s), or tau as a session
+    # fraction and sigma per sqrt(session): only sigma^2 tau enters.
+    tau_s = 1800.0
+    in_seconds = as_model.quotes(50.0, 3, 0.5, sigma_s, tau_s, 100.0)
+    in_sessions = as_model.quotes(50.0, 3, 0.5, sigma_session, tau_s / session_s, 100.0)
+    assert in_seconds == pytest.approx(in_sessions, rel=1e-12)
+
+
+def test_deseasonalised_fit_and_scheduled_lookup() -> None:
+    rng = np.random.default_rng(2)
+    n = 2340  # one 6.5 h session of 10 s returns
+    u = np.linspace(0, 1, n)
+    scale = 1 + 3 * (2 * u - 1) ** 2  # variance factor: 4 at the ends, 1 at midday
+    ts, mid = mids_from_returns(rng.standard_normal(n) * np.sqrt(scale) * 2.0)
+    close = int(6.5 * 3600 * NS)
+    curve = seasonality_curve(ts, mid, 0, close)
+    sched = ScheduledVolatility(refit_every_s=600, seasonality=curve, session_start_ns=0, sigma0=0.01)
+    assert sched.due(0) and sched.sigma_at(0) == pytest.approx(0.01 * math.sqrt(curve[0]))
+    fit = sched.refit(ts, mid, now_ns=0)
+    assert fit.deseasonalised and not sched.due(599 * NS) and sched.due(600 * NS)
+    # Opening and midday sigma differ by about sqrt(4 / 1) = 2 (up to the curve's noise).
+    ratio = sched.sigma_at(60 * NS) / sched.sigma_at(close // 2)
+    assert 1.5 < ratio < 2.6
+    # The base level averages the session: its square times the mean factor (1) is the mean variance.
+    plain = fit_volatility(ts, mid)
+    assert fit.sigma == pytest.approx(plain.sigma, rel=0.5)
+    assert fit.sigma != plain.sigma

@@ -9,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from strategies.quoting import avellaneda_stoikov as as_model
-from strategies.quoting.glft import GlftExact, asymptotic_deltas, asymptotic_quotes, asymptotic_skew
+from strategies.quoting.glft import (
+    GlftExact,
+    asymptotic_deltas,
+    asymptotic_half_spread,
+    asymptotic_quotes,
+    asymptotic_skew,
+    exact_solution,
+    glft_deltas,
+    sized_half_spread_and_skew,
+)
 
 PAPER = {"sigma": 2.0, "k": 1.5, "a": 140.0}
 
@@ -17,6 +26,7 @@ PAPER = {"sigma": 2.0, "k": 1.5, "a": 140.0}
 @pytest.mark.parametrize(("gamma", "half", "skew"), [(0.01, 0.6725, 0.0161), (0.1, 0.6712, 0.0517), (0.5, 0.6367, 0.1227), (1.0, 0.6032, 0.1848)])
 def test_asymptotic_reference_values(gamma: float, half: float, skew: float) -> None:
     db, da = asymptotic_deltas(0, gamma, **PAPER)
+    assert asymptotic_half_spread(gamma, **PAPER) == pytest.approx(half, abs=5e-5)
     assert db == pytest.approx(half, abs=5e-5) and da == pytest.approx(half, abs=5e-5)
     assert asymptotic_skew(gamma, **PAPER) == pytest.approx(skew, abs=5e-5)
 
@@ -100,3 +110,96 @@ def test_as_monotone_in_inventory_and_symmetric(q: float, gamma: float, tau: flo
     assert b2 <= b1 + 1e-9 and a2 <= a1 + 1e-9
     bm, am = as_model.quotes(s, -q, gamma, 2.0, tau, 1.5)
     assert s - b1 == pytest.approx(am - s, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("gamma", [0.01, 0.1, 0.5, 1.0])
+def test_sized_version_reduces_to_the_unit_closed_form(gamma: float) -> None:
+    # Delta = 1 and xi = gamma: Gueant (2017) eqs. 4.6-4.7 are the GLFT closed form.
+    half, skew = sized_half_spread_and_skew(gamma, **PAPER, size=1.0)
+    assert half == pytest.approx(asymptotic_half_spread(gamma, **PAPER), rel=1e-12)
+    assert skew == pytest.approx(asymptotic_skew(gamma, **PAPER), rel=1e-12)
+
+
+def test_sized_version_by_hand() -> None:
+    gamma, sigma, k, a, size = 0.05, 3.0, 0.8, 2.5, 4.0
+    c1 = math.log(1 + gamma * size / k) / (gamma * size)
+    c2 = math.sqrt(gamma / (2 * a * size * k) * (1 + gamma * size / k) ** (k / (gamma * size) + 1))
+    assert sized_half_spread_and_skew(gamma, sigma, k, a, size) == pytest.approx((c1 + size / 2 * sigma * c2, sigma * c2))
+    # A separate xi enters c1 and the power, not the gamma / (2 A size k) factor.
+    half, skew = sized_half_spread_and_skew(gamma, sigma, k, a, size, xi=0.2)
+    assert half == pytest.approx(math.log(1 + 0.8 / k) / 0.8 + size / 2 * skew)
+    assert skew == pytest.approx(sigma * math.sqrt(gamma / (2 * a * size * k) * (1 + 0.8 / k) ** (k / 0.8 + 1)))
+
+
+@pytest.mark.parametrize("gamma", [0.01, 0.1, 1.0, 3.0])
+@pytest.mark.parametrize("tau", [0.001, 0.05, 1.0, 30.0])
+def test_exact_matches_the_matrix_exponential(gamma: float, tau: float) -> None:
+    """Every inventory, including the extremes where v spans 1e-25..1 (the eigenvector route alone
+    loses precision there), against scipy's expm computed directly from the definition."""
+    import numpy as np
+    import scipy.linalg
+
+    q_max, sigma, k, a = 20, PAPER["sigma"], PAPER["k"], PAPER["a"]
+    exact = GlftExact(gamma, q_max=q_max, **PAPER)
+    alpha = 0.5 * k * gamma * sigma**2
+    eta = a * (1 + gamma / k) ** (-(1 + k / gamma))
+    q = np.arange(-q_max, q_max + 1, dtype=float)
+    m = np.diag(alpha * q * q) - eta * (np.eye(q.size, k=1) + np.eye(q.size, k=-1))
+    # Shifted by the smallest eigenvalue against overflow; the scale of v cancels in the ratios.
+    v = scipy.linalg.expm(-(m - np.linalg.eigvalsh(m)[0] * np.eye(q.size)) * tau) @ np.ones(q.size)
+    base = math.log1p(gamma / k) / gamma
+    for qi in range(-q_max, q_max + 1):
+        i = qi + q_max
+        db, da = exact.deltas(tau, qi)
+        if qi < q_max:
+            assert db == pytest.approx(math.log(v[i] / v[i + 1]) / k + base, abs=1e-7)
+        if qi > -q_max:
+            assert da == pytest.approx(math.log(v[i] / v[i - 1]) / k + base, abs=1e-7)
+
+
+def test_exact_drift_tends_to_the_asymptotic_drift_term() -> None:
+    mu = 0.3
+    exact = GlftExact(0.1, q_max=20, **PAPER, mu=mu)
+    for q in (-2, 0, 2):
+        assert exact.stationary_deltas(q) == pytest.approx(asymptotic_deltas(q, 0.1, **PAPER, mu=mu), abs=3e-3)
+    # Positive drift: buy closer, sell further than without it.
+    still = GlftExact(0.1, q_max=20, **PAPER)
+    assert exact.deltas(1.0, 0)[0] < still.deltas(1.0, 0)[0] and exact.deltas(1.0, 0)[1] > still.deltas(1.0, 0)[1]
+
+
+def test_horizon_dispatch_and_cache() -> None:
+    assert exact_solution(0.1, 2.0, 1.5, 140.0, 20) is exact_solution(0.1, 2.0, 1.5, 140.0, 20)
+    assert glft_deltas(2, 0.1, 2.0, 1.5, 140.0, 1.0, 20) == pytest.approx((0.7764, 0.5667), abs=5e-5)
+    assert glft_deltas(2, 0.1, 2.0, 1.5, 140.0, None, 20) == asymptotic_deltas(2, 0.1, **PAPER)
+    assert glft_deltas(2, 0.1, 2.0, 1.5, 140.0, math.inf, 20) == asymptotic_deltas(2, 0.1, **PAPER)
+    # At the bound the side that would cross it is NaN in both forms.
+    assert math.isnan(glft_deltas(20, 0.1, 2.0, 1.5, 140.0, None, 20)[0])
+    assert math.isnan(glft_deltas(-20, 0.1, 2.0, 1.5, 140.0, 1.0, 20)[1])
+    # Impact widens each side by xi / 2 in the finite-horizon form.
+    db, da = glft_deltas(0, 0.1, 2.0, 1.5, 140.0, 1.0, 20, xi=0.2)
+    assert (db, da) == pytest.approx((0.6716 + 0.1, 0.6716 + 0.1), abs=5e-5)
+
+
+def test_as_infinite_horizon_by_hand_and_properties() -> None:
+    gamma, sigma, k, q_max = 0.1, 2.0, 1.5, 10
+    g2s2 = (gamma * sigma) ** 2
+    omega = 0.5 * g2s2 * 11**2
+    r_a, r_b = as_model.infinite_horizon_reservation_prices(100.0, 2, gamma, sigma, q_max)
+    assert r_a == pytest.approx(100.0 + math.log(1 + (1 - 4) * g2s2 / (2 * omega - g2s2 * 4)) / gamma)
+    assert r_b == pytest.approx(100.0 + math.log(1 + (-1 - 4) * g2s2 / (2 * omega - g2s2 * 4)) / gamma)
+    bid, ask = as_model.infinite_horizon_quotes(100.0, 0, gamma, sigma, k, q_max)
+    # Only nearly symmetric at q = 0: ln(1 + x) and -ln(1 - x) differ at second order in
+    # x = g^2 s^2 / (2 omega) = 1 / (q_max + 1)^2.
+    x = 1 / 11**2
+    assert (100.0 - bid) - (ask - 100.0) == pytest.approx((-math.log(1 - x) - math.log(1 + x)) / gamma)
+    liquidity = math.log1p(gamma / k) / gamma
+    previous = as_model.infinite_horizon_quotes(100.0, -q_max, gamma, sigma, k, q_max)
+    assert math.isnan(previous[1]) and math.isfinite(previous[0])  # no ask at -q_max
+    previous = (previous[0], math.inf)
+    for q in range(-q_max + 1, q_max):
+        b, a = as_model.infinite_horizon_quotes(100.0, q, gamma, sigma, k, q_max)
+        assert b < previous[0] and a < previous[1]  # longer: both quotes lower
+        assert a - b > 2 * liquidity
+        previous = (b, a)
+    b, a = as_model.infinite_horizon_quotes(100.0, q_max, gamma, sigma, k, q_max)
+    assert math.isnan(b) and a < previous[1]  # no bid at q_max
