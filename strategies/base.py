@@ -30,26 +30,13 @@ from nautilus_trader.model.orders import LimitOrder
 from nautilus_trader.trading.strategy import Strategy
 
 from hftmm.models.toxicity import FEATURES
+from strategies.quoting.quote_shaping import Level, Quotes
 from strategies.toxicity import ToxicityFeatures
+
+__all__ = ["InventoryQuoterConfig", "Level", "MarketMakingConfig", "MarketMakingStrategy", "MarketState", "NO_QUOTES", "Quotes"]
 
 _WORKING = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 _HALTING = (MarketStatusAction.HALT, MarketStatusAction.PAUSE, MarketStatusAction.SUSPEND, MarketStatusAction.CLOSE)
-
-
-@dataclass(frozen=True, slots=True)
-class Level:
-    """One quote: ``price`` in dollars, ``size`` in shares."""
-
-    price: float
-    size: int
-
-
-@dataclass(frozen=True, slots=True)
-class Quotes:
-    """What a strategy wants working: bid levels best first, ask levels best first (empty = none)."""
-
-    bids: tuple[Level, ...] = ()
-    asks: tuple[Level, ...] = ()
 
 
 NO_QUOTES = Quotes()

@@ -14,14 +14,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections import deque
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
+import numpy as np
+from nautilus_trader.common.events import TimeEvent
+from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.enums import AggressorSide
 
+from hftmm.models.intensity import fit_side, trade_depths
 from hftmm.models.toxicity import ToxicityModelError, load_model
+from hftmm.models.volatility import fit_volatility
 from strategies.base import InventoryQuoterConfig, Level, MarketMakingStrategy, MarketState, Quotes
 from strategies.quoting import glft
 from strategies.quoting.ewma_volatility import EwmaVolatility
@@ -59,6 +67,10 @@ class GlftConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True)
         A model from ``hftmm train-toxicity``: each side is widened by ``P(adverse) x
         toxicity_widen_ticks`` ticks and pulled when ``P(adverse) > toxicity_pull_above``. A
         model trained on other features is refused (the strategy logs why and does not quote).
+    recalibrate_every_s : float, optional
+        Refit on a timer, off the book-event path: sigma by GARCH(1,1) (EWMA fallback) and (A, k)
+        per side (their mean is used) from the last ``recalibrate_window_s`` of mids and trades.
+        A fit that is not usable leaves the current values.
     """
 
     gamma: Annotated[float, msgspec.Meta(gt=0)] = 0.01
@@ -71,6 +83,8 @@ class GlftConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True)
     toxicity_model: str | None = None
     toxicity_widen_ticks: Annotated[float, msgspec.Meta(ge=0)] = 2.0
     toxicity_pull_above: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.9
+    recalibrate_every_s: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    recalibrate_window_s: Annotated[float, msgspec.Meta(gt=0)] = 1800.0
 
 
 class GlftMarketMaker(MarketMakingStrategy):
@@ -83,6 +97,10 @@ class GlftMarketMaker(MarketMakingStrategy):
         self._exact: glft.GlftExact | None = None
         self._a, self._k = config.a, config.k
         self._toxicity: Callable[[list[float]], float] | None = None
+        # Trailing mids (sampled every second) and trades for online recalibration.
+        self._mid_log: deque[tuple[int, float]] = deque()
+        self._trade_log: deque[tuple[int, float, int, float]] = deque()
+        self.recalibrations: list[dict[str, float]] = []
 
     def on_start(self) -> None:
         """A finite horizon needs the session close; a calibration folder needs the day's file."""
@@ -97,6 +115,51 @@ class GlftMarketMaker(MarketMakingStrategy):
             except ToxicityModelError as e:
                 self.disable(str(e))
         super().on_start()
+        if cfg.recalibrate_every_s is not None and self.disabled_reason is None:
+            self.subscribe_trade_ticks(cfg.instrument_id)
+            self.clock.set_timer("glft-recalibrate", timedelta(seconds=cfg.recalibrate_every_s), callback=self._recalibrate)
+
+    def on_trade_tick(self, tick: TradeTick) -> None:
+        """Keep the trailing trades, with the mid they printed against, for recalibration."""
+        if self.config.recalibrate_every_s is None or not self._mid_log:
+            return
+        side = {AggressorSide.BUYER: 1, AggressorSide.SELLER: -1}.get(tick.aggressor_side, 0)
+        self._trade_log.append((tick.ts_event, float(tick.price), side, self._mid_log[-1][1]))
+        self._trim(self._trade_log, tick.ts_event)
+
+    def _trim(self, log: deque, now_ns: int) -> None:
+        cutoff = now_ns - int(self.config.recalibrate_window_s * 1e9)
+        while log and log[0][0] < cutoff:
+            log.popleft()
+
+    def _recalibrate(self, event: TimeEvent) -> None:
+        """Refit sigma and (A, k) from the trailing window; keep the current values where a fit fails."""
+        now = event.ts_event
+        self._trim(self._mid_log, now)
+        self._trim(self._trade_log, now)
+        if len(self._mid_log) < 2 or self.features is None:
+            return
+        ts = np.fromiter((t for t, _ in self._mid_log), dtype=np.int64, count=len(self._mid_log))
+        mid = np.fromiter((m for _, m in self._mid_log), dtype=float, count=len(self._mid_log))
+        vol = fit_volatility(ts, mid, interval_s=10.0, min_returns=60)
+        if vol.sigma > 0:
+            self._vol.reset(vol.sigma)
+        fits = []
+        if self._trade_log:
+            trades = np.array(self._trade_log, dtype=float)
+            t_ns = np.fromiter((t for t, _, _, _ in self._trade_log), dtype=np.int64, count=len(self._trade_log))
+            ask_depth, bid_depth = trade_depths(trades[:, 1], trades[:, 3], self.features.tick)
+            start = now - int(self.config.recalibrate_window_s * 1e9)
+            for mask, depth in ((trades[:, 2] > 0, ask_depth), (trades[:, 2] < 0, bid_depth)):
+                fit = fit_side(t_ns[mask], depth[mask], start, now)
+                if fit.a > 0 and math.isfinite(fit.k):
+                    fits.append(fit)
+        if len(fits) == 2:
+            self._a = sum(f.a for f in fits) / 2
+            self._k = sum(f.k_per_dollar(self.features.tick) for f in fits) / 2
+            self._exact = None  # re-solve with the new intensity
+        self.recalibrations.append({"ts": now, "sigma": self._vol.sigma, "sigma_method": vol.method, "a": self._a,
+                                    "k": self._k, "intensity_sides": len(fits)})
 
     def _load_calibration(self) -> None:
         cfg = self.config
@@ -121,8 +184,12 @@ class GlftMarketMaker(MarketMakingStrategy):
         self.log.info(f"calibration {path}: sigma={sigma:.6f} $/sqrt(s), A={self._a:.4f}/s, k={self._k:.1f}/$")
 
     def on_market_state(self, state: MarketState) -> None:
-        """Feed the volatility estimator."""
+        """Feed the volatility estimator (and the recalibration log, one mid per second)."""
         self._vol.update(state.ts_ns, state.mid)
+        if self.config.recalibrate_every_s is not None and (
+            not self._mid_log or state.ts_ns - self._mid_log[-1][0] >= 1_000_000_000
+        ):
+            self._mid_log.append((state.ts_ns, state.mid))
 
     def _solution(self, sigma: float) -> glft.GlftExact:
         if self._exact is None or abs(sigma / self._exact.sigma - 1.0) > self.config.refit_tolerance:

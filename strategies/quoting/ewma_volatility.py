@@ -42,6 +42,10 @@ class EwmaVolatility:
         self._var += alpha * (move * move / elapsed_s - self._var)
         self._last_ns, self._last_mid = ts_ns, mid
 
+    def reset(self, sigma: float) -> None:
+        """Replace the current estimate (e.g. with a GARCH forecast), keeping the sampling state."""
+        self._var = sigma * sigma
+
     @property
     def sigma(self) -> float:
         """Current volatility, dollars per sqrt(second)."""

@@ -62,3 +62,33 @@ def test_calibrate_then_quote_with_the_calibration(catalog: Path, tmp_path: Path
                            "strategy": {**strategy, "calibration_dir": str(tmp_path / "missing")}})
     out = run_backtest(config, catalog_path=catalog, runs_dir=tmp_path / "runs2")
     assert len(pd.read_parquet(out.run_dir / "orders.parquet")) == 0
+
+
+def test_online_recalibration_on_a_timer(catalog: Path) -> None:
+    from nautilus_trader.backtest.node import BacktestNode
+
+    from hftmm.engine.backtest import build_run_config
+
+    config = parse_config(
+        {
+            "backtest": {"date": "2024-03-11", "instruments": ["ACME.XNYS"], "trading_end": "10:30"},
+            "strategy": {
+                "path": "strategies.glft:GlftMarketMaker", "config_path": "strategies.glft:GlftConfig",
+                "gamma": 0.05, "k": 150.0, "a": 0.2, "sigma": 0.05, "max_position": 300,
+                "recalibrate_every_s": 600, "recalibrate_window_s": 1800,
+            },
+        },
+    )
+    rc = build_run_config(config, catalog, None)
+    node = BacktestNode([rc])
+    node.run()
+    try:
+        [strategy] = node.get_engine(rc.id).trader.strategies()
+        fits = strategy.recalibrations
+        # The data covers 09:25-10:30 ET: timers from the start of the day fire every 10 minutes.
+        assert len(fits) >= 5
+        # The deliberately wrong initial sigma (0.05 $/sqrt(s)) is replaced by the data's (~0.005).
+        assert fits[-1]["sigma"] < 0.02
+        assert any(f["intensity_sides"] == 2 for f in fits)
+    finally:
+        node.dispose()
