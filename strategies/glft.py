@@ -33,7 +33,7 @@ from hftmm.models.volatility import fit_volatility
 from strategies.base import InventoryQuoterConfig, Level, MarketMakingStrategy, MarketState, Quotes
 from strategies.quoting import glft
 from strategies.quoting.ewma_volatility import EwmaVolatility
-from strategies.signals import weighted_mid
+from strategies.signals import MicropriceTable, fit_microprice, weighted_mid
 
 ET = ZoneInfo("America/New_York")
 
@@ -60,9 +60,11 @@ class GlftConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True)
         ``catalog/calibration``): the file of the session's date replaces ``sigma`` (initial
         value), ``a`` and ``k`` (the mean of the two sides). Without the file the strategy
         refuses to quote (see ``disable``).
-    fair_value : "mid" or "weighted_mid"
-        The price the distances are measured from: the mid, or the size-weighted mid (the
-        first-order microprice, which leans toward the thinner side).
+    fair_value : "mid", "weighted_mid" or "microprice"
+        The price the distances are measured from: the mid; the size-weighted mid (the first-order
+        microprice); or Stoikov's micro-price, whose ``g(I, S)`` table is fitted at each
+        recalibration from the strategy's own touch snapshots (the weighted mid stands in until
+        the first fit; needs ``recalibrate_every_s``).
     toxicity_model : str, optional
         A model from ``hftmm train-toxicity``: each side is widened by ``P(adverse) x
         toxicity_widen_ticks`` ticks and pulled when ``P(adverse) > toxicity_pull_above``. A
@@ -79,7 +81,7 @@ class GlftConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True)
     horizon: Literal["close", "infinite"] = "close"
     refit_tolerance: Annotated[float, msgspec.Meta(gt=0)] = 0.05
     calibration_dir: str | None = None
-    fair_value: Literal["mid", "weighted_mid"] = "mid"
+    fair_value: Literal["mid", "weighted_mid", "microprice"] = "mid"
     toxicity_model: str | None = None
     toxicity_widen_ticks: Annotated[float, msgspec.Meta(ge=0)] = 2.0
     toxicity_pull_above: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.9
@@ -97,8 +99,10 @@ class GlftMarketMaker(MarketMakingStrategy):
         self._exact: glft.GlftExact | None = None
         self._a, self._k = config.a, config.k
         self._toxicity: Callable[[list[float]], float] | None = None
-        # Trailing mids (sampled every second) and trades for online recalibration.
-        self._mid_log: deque[tuple[int, float]] = deque()
+        # Trailing touches (sampled every second: ts, mid, bid, ask, bid size, ask size) and trades
+        # for online recalibration.
+        self._mid_log: deque[tuple[int, float, float, float, float, float]] = deque()
+        self._microprice: MicropriceTable | None = None
         self._trade_log: deque[tuple[int, float, int, float]] = deque()
         self.recalibrations: list[dict[str, float]] = []
 
@@ -139,8 +143,11 @@ class GlftMarketMaker(MarketMakingStrategy):
         self._trim(self._trade_log, now)
         if len(self._mid_log) < 2 or self.features is None:
             return
-        ts = np.fromiter((t for t, _ in self._mid_log), dtype=np.int64, count=len(self._mid_log))
-        mid = np.fromiter((m for _, m in self._mid_log), dtype=float, count=len(self._mid_log))
+        ts = np.fromiter((row[0] for row in self._mid_log), dtype=np.int64, count=len(self._mid_log))
+        touch = np.array([row[1:] for row in self._mid_log], dtype=float)
+        mid = touch[:, 0]
+        if self.config.fair_value == "microprice" and len(self._mid_log) >= 100:
+            self._microprice = fit_microprice(touch[:, 1], touch[:, 2], touch[:, 3], touch[:, 4], self.features.tick)
         vol = fit_volatility(ts, mid, interval_s=10.0, min_returns=60)
         if vol.sigma > 0:
             self._vol.reset(vol.sigma)
@@ -159,7 +166,8 @@ class GlftMarketMaker(MarketMakingStrategy):
             self._k = sum(f.k_per_dollar(self.features.tick) for f in fits) / 2
             self._exact = None  # re-solve with the new intensity
         self.recalibrations.append({"ts": now, "sigma": self._vol.sigma, "sigma_method": vol.method, "a": self._a,
-                                    "k": self._k, "intensity_sides": len(fits)})
+                                    "k": self._k, "intensity_sides": len(fits),
+                                    "microprice": self._microprice is not None})
 
     def _load_calibration(self) -> None:
         cfg = self.config
@@ -189,7 +197,9 @@ class GlftMarketMaker(MarketMakingStrategy):
         if self.config.recalibrate_every_s is not None and (
             not self._mid_log or state.ts_ns - self._mid_log[-1][0] >= 1_000_000_000
         ):
-            self._mid_log.append((state.ts_ns, state.mid))
+            self._mid_log.append(
+                (state.ts_ns, state.mid, state.best_bid, state.best_ask, state.best_bid_size, state.best_ask_size),
+            )
 
     def _solution(self, sigma: float) -> glft.GlftExact:
         if self._exact is None or abs(sigma / self._exact.sigma - 1.0) > self.config.refit_tolerance:
@@ -224,7 +234,9 @@ class GlftMarketMaker(MarketMakingStrategy):
                 else:
                     da += widen
         center = state.mid
-        if cfg.fair_value == "weighted_mid":
+        if cfg.fair_value == "microprice" and self._microprice is not None:
+            center = self._microprice.price(state.best_bid, state.best_ask, state.best_bid_size, state.best_ask_size)
+        elif cfg.fair_value != "mid":
             center = weighted_mid(state.best_bid, state.best_ask, state.best_bid_size, state.best_ask_size)
         bids = (Level(center - db, cfg.order_qty),) if math.isfinite(db) and state.position + cfg.order_qty <= cfg.max_position else ()
         asks = (Level(center + da, cfg.order_qty),) if math.isfinite(da) and state.position - cfg.order_qty >= -cfg.max_position else ()

@@ -75,7 +75,7 @@ def test_online_recalibration_on_a_timer(catalog: Path) -> None:
             "strategy": {
                 "path": "strategies.glft:GlftMarketMaker", "config_path": "strategies.glft:GlftConfig",
                 "gamma": 0.05, "k": 150.0, "a": 0.2, "sigma": 0.05, "max_position": 300,
-                "recalibrate_every_s": 600, "recalibrate_window_s": 1800,
+                "recalibrate_every_s": 600, "recalibrate_window_s": 1800, "fair_value": "microprice",
             },
         },
     )
@@ -90,5 +90,9 @@ def test_online_recalibration_on_a_timer(catalog: Path) -> None:
         # The deliberately wrong initial sigma (0.05 $/sqrt(s)) is replaced by the data's (~0.005).
         assert fits[-1]["sigma"] < 0.02
         assert any(f["intensity_sides"] == 2 for f in fits)
+        # Stoikov's g(I, S) is fitted from the strategy's own touch snapshots once enough are kept.
+        assert fits[-1]["microprice"]
+        table = strategy._microprice
+        assert table is not None and len(table.g_ticks) >= 1
     finally:
         node.dispose()
