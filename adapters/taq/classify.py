@@ -38,9 +38,15 @@ def lee_ready(
     Parameters
     ----------
     trade_ts, trade_px : ndarray
-        Trades in time order (int64 ns, float dollars).
+        Trades in time order (int64 ns; prices as int64 in 1e-4 dollars, so mid comparisons are exact).
     quote_ts, bid, ask : ndarray
-        NBBO updates in time order; a non-positive or crossed quote counts as no quote.
+        All NBBO updates in time order, in the same price unit; when the prevailing one is
+        one-sided, locked or crossed the trade falls back to the tick test.
+
+    Returns
+    -------
+    ndarray of int8
+        +1 buyer-initiated, -1 seller-initiated, 0 unknown.
     """
     side = np.zeros(trade_ts.size, dtype=np.int8)
     if quote_ts.size:
@@ -48,10 +54,12 @@ def lee_ready(
         has = i >= 0
         j = np.where(has, i, 0)
         b, a = bid[j], ask[j]
+        # A crossed, locked or one-sided prevailing quote has no meaningful mid: tick test.
         valid = has & (b > 0) & (a > 0) & (a > b)
-        mid = 0.5 * (b + a)
-        side[valid & (trade_px > mid)] = 1
-        side[valid & (trade_px < mid)] = -1
+        # Compare 2*price with bid+ask: exact on integer price units, no halving.
+        twice, both = 2 * trade_px, b + a
+        side[valid & (twice > both)] = 1
+        side[valid & (twice < both)] = -1
     undecided = side == 0
     if undecided.any():
         side[undecided] = tick_test(trade_px)[undecided]

@@ -37,6 +37,6 @@ class TaqIngestConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, k
     quote_keep_conditions: str = DEFAULT_QUOTE_KEEP
     default_round_lot: Annotated[int, msgspec.Meta(gt=0)] = 100
     default_tick: str = "0.01"
-    block_size: Annotated[int, msgspec.Meta(ge=1 << 16)] = 16 << 20
+    block_size: Annotated[int, msgspec.Meta(ge=1 << 10)] = 16 << 20
     chunk_objects: Annotated[int, msgspec.Meta(gt=0)] = 1_000_000
     max_examples: Annotated[int, msgspec.Meta(ge=0)] = 20

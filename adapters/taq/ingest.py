@@ -33,10 +33,17 @@ from adapters.taq.loaders import (
     nbbo_from_files,
     quote_ticks,
 )
-from adapters.taq.providers import MasterRecord, make_equity, read_master
+from adapters.taq.providers import (
+    MasterRecord,
+    day_start_ns,
+    instruments_table,
+    make_equity,
+    nautilus_symbol,
+    read_master,
+    taq_symbol,
+)
 from adapters.taq.reader import LINE, TaqReader, date_from_name
 from adapters.taq.report import FileReport, InstrumentReport, Malformed, TaqIngestReport
-from adapters.taq.times import ET
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -49,7 +56,12 @@ TRADE_COLUMNS = {
     "trade_price": (),
     "correction": ("trade_correction_indicator",),
 }
-TRADE_OPTIONAL = {"sequence": ("sequence_number",), "trade_id": (), "trf": ("trade_reporting_facility",)}
+TRADE_OPTIONAL = {
+    "sequence": ("sequence_number",),
+    "trade_id": (),
+    "trf": ("trade_reporting_facility",),
+    "source_of_trade": (),
+}
 QUOTE_COLUMNS = {
     "time": (),
     "exchange": (),
@@ -187,20 +199,53 @@ def _interval(path: Path) -> tuple[int, int] | None:
         return None
 
 
+_BACKUP = ".replaced"
+
+
+def _move(src: Path, dest: Path) -> None:
+    """Rename within the catalog's file system (atomic per file); one seam for failure tests."""
+    src.replace(dest)
+
+
 def _commit(staging: Path, catalog: Path, day: tuple[int, int]) -> None:
-    """Move staged files into the catalog, replacing the day's previous files of the same kind."""
-    for src in sorted(staging.rglob("*")):
-        if not src.is_file():
-            continue
-        rel = src.relative_to(staging)
-        dest = catalog / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if rel.parts[0] == "data":
-            for old in dest.parent.glob("*.parquet"):
+    """Move staged files into the catalog, replacing the day's previous files of the same kind.
+
+    For each ``data/<type>/<instrument>/`` folder that receives new files, the old files whose
+    interval overlaps the day are set aside first, then the new files are moved in. Canonical files
+    and the manifest replace the file of the same name. If anything fails, the files moved in are
+    removed and the set-aside ones are put back, so the catalog is as it was.
+    """
+    backup = staging / _BACKUP
+    new = sorted(p for p in staging.rglob("*") if p.is_file() and p.relative_to(staging).parts[0] != _BACKUP)
+    rel = [p.relative_to(staging) for p in new]
+    displaced: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
+
+    def set_aside(old: Path) -> None:
+        kept = backup / old.relative_to(catalog)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        _move(old, kept)
+        displaced.append((old, kept))
+
+    try:
+        for folder in sorted({catalog / r.parent for r in rel if r.parts[0] == "data"}):
+            for old in sorted(folder.glob("*.parquet")):
                 span = _interval(old)
                 if span is not None and span[0] <= day[1] and span[1] >= day[0]:
-                    old.unlink()
-        src.replace(dest)
+                    set_aside(old)
+        for src, r in zip(new, rel, strict=True):
+            dest = catalog / r
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.exists():
+                set_aside(dest)
+            _move(src, dest)
+            placed.append(dest)
+    except BaseException:
+        for dest in reversed(placed):
+            dest.unlink(missing_ok=True)
+        for old, kept in reversed(displaced):
+            kept.replace(old)
+        raise
 
 
 def ingest_taq(
@@ -239,7 +284,8 @@ def ingest_taq(
     config : TaqIngestConfig, optional
         Condition sets, defaults for symbols missing from the master file, block sizes.
     progress : callable, optional
-        Called as ``progress(stage, symbols_done, symbols_total)``.
+        Called as ``progress(stage, bytes_done, bytes_total)``: bytes of the input files as stored
+        (compressed for gzip), master included, at each symbol and before the commit.
 
     Returns
     -------
@@ -253,20 +299,31 @@ def ingest_taq(
         raise ValueError("nothing to ingest: give trade and/or quote files")
     date = _resolve_date(date, inputs)
     stamp = f"{date:%Y%m%d}"
-    wanted = {" ".join(s.replace(".", " ").split()).upper() for s in symbols} if symbols else None
+    wanted = {taq_symbol(s) for s in symbols} if symbols else None
     report = TaqIngestReport(date=str(date), catalog=str(catalog))
     ctx = _Context(report, strict, config.max_examples)
+    bytes_total = sum(Path(p).stat().st_size for p in [master, *inputs])
 
+    say("reading master file", 0, bytes_total)
     master_file = FileReport(str(master), "master")
     report.files.append(master_file)
-    records = read_master(master, wanted, master_file)
+    test_symbols: set[str] = set()
+    records = read_master(
+        master, wanted, master_file, bad=lambda line, field, reason: ctx.malformed(master_file, line, field, reason),
+        test_symbols=test_symbols,
+    )
+    master_bytes = Path(master).stat().st_size
+
+    all_readers: list[TaqReader] = []
 
     def open_stream(paths: Sequence[Path], kind: str, cols: dict, opt: dict) -> _Stream:
         readers = []
         for p in sorted(paths, key=lambda p: p.name):
             file = FileReport(str(p), kind)
             report.files.append(file)
-            readers.append((TaqReader(p, cols, file, opt, wanted, config.block_size), file))
+            reader = TaqReader(Path(p), cols, file, opt, wanted, config.block_size)
+            all_readers.append(reader)
+            readers.append((reader, file))
         return _Stream(readers, ctx)
 
     quote_stream = open_stream(quotes, "quote", QUOTE_COLUMNS, QUOTE_OPTIONAL)
@@ -274,32 +331,63 @@ def ingest_taq(
     trade_stream = open_stream(trades, "trade", TRADE_COLUMNS, TRADE_OPTIONAL)
     streams = (quote_stream, nbbo_stream, trade_stream)
 
+    catalog = Path(catalog)
     catalog.mkdir(parents=True, exist_ok=True)
     staging = catalog / f".staging-{uuid.uuid4().hex}"
-    day_start = int(dt.datetime.combine(date, dt.time(0), tzinfo=ET).timestamp()) * 1_000_000_000
-    day_end = int(dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=ET).timestamp()) * 1_000_000_000 - 1
+    day_start = day_start_ns(date)
+    day_end = day_start_ns(date + dt.timedelta(days=1)) - 1
+    used: dict[str, MasterRecord] = {}
+    done: set[str] = set()
     try:
         staged = ParquetDataCatalog(str(staging))
         canonical = staging / "canonical" / "taq"
-        total = len(wanted) if wanted else len(records) or None
-        done = 0
         while True:
             heads = [s.head[0] for s in streams if s.head is not None]
             if not heads:
                 break
             symbol = min(heads)
-            say(f"TAQ {symbol}", done, total)
-            _ingest_symbol(symbol, streams, records, date, stamp, staged, canonical, config, ctx)
-            done += 1
+            if symbol in done:
+                # Two files of one kind with the same symbol (e.g. a shard and the unsplit quote file):
+                # the streams are merged in name order, so the day would be ingested twice.
+                raise TaqFormatError(
+                    Path(next(s.head[3].path for s in streams if s.head is not None and s.head[0] == symbol)),
+                    None, "Symbol", f"symbol {symbol} appears in more than one file of the same kind",
+                )
+            done.add(symbol)
+            say(f"TAQ {symbol}", master_bytes + sum(r.bytes_read for r in all_readers), bytes_total)
+            if symbol in test_symbols:
+                # An exchange test symbol (ZVZZT, NTEST, ...): none of its rows is market data.
+                for stream in streams:
+                    for table, _, file in stream.take(symbol):
+                        file.drop("test symbol", table.num_rows)
+                continue
+            record = _ingest_symbol(symbol, streams, records, date, stamp, staged, canonical, config, ctx)
+            used[symbol] = record
+        # Every master instrument read (after the symbol filter), plus the defaults made for
+        # symbols missing from the master file; in_catalog says which have data this day.
+        everything = {**records, **used}
+        table = instruments_table([everything[k] for k in sorted(everything)], date)
+        table = table.append_column("in_catalog", pa.array([k in used for k in sorted(everything)], pa.bool_()))
+        path = canonical / "instruments" / f"date={stamp}" / "instruments.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
         report_json = json.dumps(report.to_builtins(), indent=2)
         manifest = canonical / "manifests" / f"{stamp}.json"
         manifest.parent.mkdir(parents=True, exist_ok=True)
         manifest.write_text(report_json + "\n")
-        say("committing to the catalog", done, total)
+        say("committing to the catalog", bytes_total, bytes_total)
         _commit(staging, catalog, (day_start, day_end))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _source(groups: list[tuple[pa.Table, TaqReader, FileReport]], column: str) -> str:
+    """The first row's tape source letter (C = CTA, N = UTP), or "" when the file has none."""
+    for table, _, _ in groups:
+        if column in table.column_names and table.num_rows:
+            return str(table[column][0].as_py()).strip()
+    return ""
 
 
 def _ingest_symbol(
@@ -312,27 +400,25 @@ def _ingest_symbol(
     canonical: Path,
     config: TaqIngestConfig,
     ctx: _Context,
-) -> None:
+) -> MasterRecord:
+    """Process one symbol's rows from every stream into the staging catalog; returns its record."""
     quote_stream, nbbo_stream, trade_stream = streams
     quote_groups = quote_stream.take(symbol)
     nbbo_groups = nbbo_stream.take(symbol)
     trade_groups = trade_stream.take(symbol)
     record = records.get(symbol)
     if record is None:
-        source = ""
-        if quote_groups and "source_of_quote" in quote_groups[0][0].column_names:
-            source = str(quote_groups[0][0]["source_of_quote"][0].as_py()).strip()
+        source = _source(quote_groups, "source_of_quote") or _source(trade_groups, "source_of_trade")
         record = _default_record(symbol, source, config)
         ctx.report.warnings.append(
             f"{symbol}: not in the master file; assumed round lot {record.round_lot}, tick {record.tick}, "
-            f"listing {record.listed_exchange}",
+            f"listing {record.listed_exchange} (from source of quote/trade {source or 'unknown'})",
         )
-    ts0 = int(dt.datetime.combine(date, dt.time(0), tzinfo=ET).timestamp()) * 1_000_000_000
-    instrument = make_equity(record, ts0)
+    instrument = make_equity(record, day_start_ns(date))
     iid = instrument.id
     counts = ctx.report.instruments.setdefault(iid.value, InstrumentReport())
     staged.write_data([instrument])
-    safe = symbol.replace(" ", ".")
+    safe = nautilus_symbol(symbol)
 
     def save(kind: str, table: pa.Table) -> None:
         path = canonical / kind / f"date={stamp}" / f"{safe}.parquet"
@@ -350,8 +436,11 @@ def _ingest_symbol(
     quotes = _concat_quotes(q_tables)
     nbbo = None
     if quotes is not None:
-        save("quotes", quotes.to_table(symbol))
         book = book_deltas(quotes, iid)
+        table = quotes.to_table(symbol)
+        for name, column in book.row_flags(table.num_rows).items():
+            table = table.append_column(name, pa.array(column))
+        save("quotes", table)
         counts.deltas = len(book.deltas)
         counts.book_events = book.events
         counts.crossed_book_events = int(book.crossed.sum())
@@ -363,15 +452,17 @@ def _ingest_symbol(
         if nbbo_groups:
             _, reader, file = nbbo_groups[0]
             bad = ctx.bad_rows(file, reader, nbbo_table)
-            file.rows_kept += nbbo_table.num_rows
         else:
             bad = lambda *_: None  # noqa: E731
         nbbo = nbbo_from_files(nbbo_table, quotes or QuoteRows.empty(), date, record.round_lot, bad)
+        if nbbo_groups:
+            file.rows_kept += int((nbbo.origin == "nbbo-file").sum())
     if nbbo is not None:
         save("nbbo", nbbo.to_table(symbol))
         ticks, crossed = quote_ticks(nbbo, iid)
         counts.quote_ticks = len(ticks)
         counts.crossed_nbbo = crossed
+        counts.one_sided_nbbo = int((~nbbo.two_sided).sum())
         _write_chunks(staged, ticks, config.chunk_objects)
 
     if trade_groups:
@@ -395,6 +486,7 @@ def _ingest_symbol(
         counts.trade_ticks = len(rows.ticks)
         save("trades", t)
         _write_chunks(staged, rows.ticks, config.chunk_objects)
+    return record
 
 
 def _concat_quotes(parts: list[QuoteRows]) -> QuoteRows | None:

@@ -35,6 +35,7 @@ BadRows = Callable[[np.ndarray, str, str], None]
 
 _SIDE = {BID: OrderSide.BUY, ASK: OrderSide.SELL}
 _ACTION = {1: BookAction.ADD, 2: BookAction.UPDATE, 3: BookAction.DELETE}
+_NULL_ORDER = BookOrder(OrderSide.NO_ORDER_SIDE, Price(0, PRICE_PRECISION), Quantity.from_int(0), 0)
 _AGGRESSOR = {1: AggressorSide.BUYER, -1: AggressorSide.SELLER, 0: AggressorSide.NO_AGGRESSOR}
 
 
@@ -187,10 +188,11 @@ def clean_quotes(table: pa.Table, date: dt.date, round_lot: int, config: TaqInge
 
 @dataclass
 class BookOutput:
-    """Deltas and the book's touch after each event."""
+    """Deltas, and per event its quote row, timestamp and the aggregated touch after it."""
 
     deltas: list[OrderBookDelta]
     events: int
+    event_row: np.ndarray
     event_ts: np.ndarray
     best_bid: np.ndarray
     best_bid_size: np.ndarray
@@ -199,11 +201,24 @@ class BookOutput:
 
     @property
     def crossed(self) -> np.ndarray:
+        """Per event: the aggregated best bid is above the best ask."""
         return (self.best_bid > 0) & (self.best_ask > 0) & (self.best_bid > self.best_ask)
 
     @property
     def locked(self) -> np.ndarray:
+        """Per event: the aggregated best bid equals the best ask."""
         return (self.best_bid > 0) & (self.best_ask > 0) & (self.best_bid == self.best_ask)
+
+    def row_flags(self, n_rows: int) -> dict[str, np.ndarray]:
+        """Columns for the canonical quote table: which rows made a book event, its sequence,
+        and whether the aggregated book after that event is crossed or locked."""
+        sequence = np.full(n_rows, -1, dtype=np.int64)
+        crossed = np.zeros(n_rows, dtype=bool)
+        locked = np.zeros(n_rows, dtype=bool)
+        sequence[self.event_row] = np.arange(self.events, dtype=np.int64)
+        crossed[self.event_row] = self.crossed
+        locked[self.event_row] = self.locked
+        return {"book_sequence": sequence, "book_crossed": crossed, "book_locked": locked}
 
 
 def _price(p: int) -> Price:
@@ -211,29 +226,45 @@ def _price(p: int) -> Price:
 
 
 def book_deltas(q: QuoteRows, instrument_id: InstrumentId) -> BookOutput:
-    """Diff deltas of the aggregated book; CLEAR only before the day's first event.
+    """Diff deltas of the aggregated book.
 
-    Cancelled rows (Quote_Cancel_Correction ``B``) are skipped entirely; other unusable rows
-    withdraw their exchange's quote.
+    One event is one quote row that changes the aggregated book; all its deltas share the
+    event's sequence number (0, 1, 2, ... over the day) and the last one carries ``F_LAST``.
+    The day's first event is the only snapshot: it starts with a CLEAR, and its deltas carry
+    ``F_SNAPSHOT``. Cancelled rows (Quote_Cancel_Correction ``B``) are skipped entirely; other
+    unusable rows withdraw their exchange's quote.
     """
     keep = q.cancel != QUOTE_CANCEL
     rows = np.flatnonzero(keep)
     deltas: list[OrderBookDelta] = []
-    ts_out, bb, bbs, ba, bas = [], [], [], [], []
+    rows_out, ts_out, bb, bbs, ba, bas = [], [], [], [], [], []
     seq = 0
+    ts_all = q.ts.tolist()
+    # Levels recur all day: building each Price/Quantity once is a large share of this loop's cost.
+    prices: dict[int, Price] = {}
+    sizes: dict[int, Quantity] = {}
     for event in build_events(
         q.exchange[rows], q.bid[rows], q.bid_size[rows], q.ask[rows], q.ask_size[rows], q.usable[rows],
     ):
-        ts = int(q.ts[rows[event.row]])
+        row = int(rows[event.row])
+        ts = ts_all[row]
+        flags = RecordFlag.F_SNAPSHOT if seq == 0 else 0
         batch: list[OrderBookDelta] = []
         if seq == 0:
-            batch.append(OrderBookDelta.clear(instrument_id, seq, ts, ts))
+            batch.append(OrderBookDelta(instrument_id, BookAction.CLEAR, _NULL_ORDER, flags, seq, ts, ts))
         for d in event.deltas:
-            order = BookOrder(_SIDE[d.side], _price(d.price), Quantity.from_int(d.size), 0)
-            batch.append(OrderBookDelta(instrument_id, _ACTION[d.action], order, 0, seq, ts, ts))
+            price = prices.get(d.price)
+            if price is None:
+                price = prices[d.price] = _price(d.price)
+            size = sizes.get(d.size)
+            if size is None:
+                size = sizes[d.size] = Quantity.from_int(d.size)
+            order = BookOrder(_SIDE[d.side], price, size, 0)
+            batch.append(OrderBookDelta(instrument_id, _ACTION[d.action], order, flags, seq, ts, ts))
         last = batch[-1]
-        batch[-1] = OrderBookDelta(instrument_id, last.action, last.order, RecordFlag.F_LAST, seq, ts, ts)
+        batch[-1] = OrderBookDelta(instrument_id, last.action, last.order, flags | RecordFlag.F_LAST, seq, ts, ts)
         deltas.extend(batch)
+        rows_out.append(row)
         ts_out.append(ts)
         bb.append(event.best_bid)
         bbs.append(event.best_bid_size)
@@ -241,7 +272,7 @@ def book_deltas(q: QuoteRows, instrument_id: InstrumentId) -> BookOutput:
         bas.append(event.best_ask_size)
         seq += 1
     as_i64 = lambda v: np.asarray(v, dtype=np.int64)  # noqa: E731
-    return BookOutput(deltas, seq, as_i64(ts_out), as_i64(bb), as_i64(bbs), as_i64(ba), as_i64(bas))
+    return BookOutput(deltas, seq, as_i64(rows_out), as_i64(ts_out), as_i64(bb), as_i64(bbs), as_i64(ba), as_i64(bas))
 
 
 @dataclass
@@ -273,16 +304,22 @@ class Nbbo:
                 "ask_price": self.ask / PRICE_SCALE,
                 "ask_size": self.ask_size,
                 "origin": self.origin,
+                "two_sided": self.two_sided,
                 "crossed_or_locked": self.crossed_or_locked,
             },
         )
 
 
 def nbbo_from_book(book: BookOutput) -> Nbbo:
-    """The NBBO as the aggregated book's touch after each event (sizes summed across venues)."""
+    """The NBBO as the aggregated book's touch (sizes summed across venues), one update per event
+    that changed the touch: a change deeper in the book is not a new NBBO."""
+    touch = np.stack([book.best_bid, book.best_bid_size, book.best_ask, book.best_ask_size], axis=1)
+    changed = np.ones(book.events, dtype=bool)
+    if book.events > 1:
+        changed[1:] = (touch[1:] != touch[:-1]).any(axis=1)
     return Nbbo(
-        book.event_ts, book.best_bid, book.best_bid_size, book.best_ask, book.best_ask_size,
-        np.full(book.event_ts.size, "book", dtype=object),
+        book.event_ts[changed], book.best_bid[changed], book.best_bid_size[changed], book.best_ask[changed],
+        book.best_ask_size[changed], np.full(int(changed.sum()), "book", dtype=object),
     )
 
 
@@ -320,7 +357,11 @@ def nbbo_from_files(table: pa.Table | None, q: QuoteRows, date: dt.date, round_l
 
 
 def quote_ticks(nbbo: Nbbo, instrument_id: InstrumentId) -> tuple[list[QuoteTick], int]:
-    """QuoteTicks of the two-sided, uncrossed NBBO updates; returns them and the crossed/locked count."""
+    """QuoteTicks of the two-sided, uncrossed NBBO updates; returns them and the crossed/locked count.
+
+    A one-sided NBBO update is skipped (a QuoteTick needs both sides); a crossed or locked one is
+    flagged in the canonical NBBO table and never becomes a QuoteTick.
+    """
     usable = nbbo.two_sided & ~nbbo.crossed_or_locked
     ticks = [
         QuoteTick(
@@ -374,11 +415,10 @@ def clean_trades(
     kept = decided["kept"]
     lit = kept & ~decided["off_exchange"]
     aggressor = np.zeros(ts.size, dtype=np.int8)
-    usable = nbbo.two_sided & ~nbbo.crossed_or_locked
-    # Lee-Ready over the lit kept trades (the tick test must not see dropped or off-exchange prints).
-    aggressor[lit] = lee_ready(
-        ts[lit], price[lit], nbbo.ts[usable], nbbo.bid[usable] / PRICE_SCALE, nbbo.ask[usable] / PRICE_SCALE,
-    )
+    # Lee-Ready over the lit kept trades (the tick test must not see dropped or off-exchange
+    # prints), in integer 1e-4 dollar units so that "at the mid" is exact.
+    price_units = np.rint(price * PRICE_SCALE).astype(np.int64)
+    aggressor[lit] = lee_ready(ts[lit], price_units[lit], nbbo.ts, nbbo.bid, nbbo.ask)
     trade_ids = _strs(table, "trade_id")
     ticks = [
         TradeTick(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 from nautilus_trader.model.currencies import USD
 from nautilus_trader.model.identifiers import InstrumentId, Symbol, Venue
 from nautilus_trader.model.instruments import Equity
@@ -17,6 +18,7 @@ from adapters.taq.constants import TICK_PILOT_TEST_GROUPS, listing_mic
 from adapters.taq.errors import TaqFormatError
 from adapters.taq.reader import LINE, TaqReader
 from adapters.taq.report import FileReport
+from adapters.taq.times import ET
 
 # Every instrument carries 4 decimals: off-exchange prints are sub-penny, and Nautilus requires each
 # tick's precision to equal its instrument's.
@@ -42,7 +44,18 @@ def nautilus_symbol(taq_symbol: str) -> str:
     return ".".join(taq_symbol.split())
 
 
-def read_master(path: Path, symbols: Iterable[str] | None = None, report: FileReport | None = None) -> dict[str, MasterRecord]:
+def taq_symbol(symbol: str) -> str:
+    """A user's symbol in TAQ spelling: ``BRK.B``, ``brk b`` -> ``BRK B``."""
+    return " ".join(symbol.replace(".", " ").split()).upper()
+
+
+def read_master(
+    path: Path,
+    symbols: Iterable[str] | None = None,
+    report: FileReport | None = None,
+    bad: Callable[[int | None, str, str], None] | None = None,
+    test_symbols: set[str] | None = None,
+) -> dict[str, MasterRecord]:
     """Master rows by TAQ symbol, test symbols dropped.
 
     Parameters
@@ -50,9 +63,23 @@ def read_master(path: Path, symbols: Iterable[str] | None = None, report: FileRe
     path : Path
         ``EQY_US_ALL_REF_MASTER_*`` (plain or gzip); columns are found by name.
     symbols : iterable of str, optional
-        Only these symbols.
+        Only these symbols (TAQ or dotted spelling).
+    report : FileReport, optional
+        Updated with rows read, kept and dropped.
+    bad : callable, optional
+        ``bad(line, field, reason)`` for a malformed row, which is then skipped; by default a
+        malformed row raises ``TaqFormatError``.
+    test_symbols : set of str, optional
+        Filled with the symbols flagged ``Test_Symbol_Flag=Y`` (their data should be dropped too).
+
+    Returns
+    -------
+    dict[str, MasterRecord]
+        By TAQ symbol (``BRK B``).
     """
     report = report or FileReport(str(path), "master")
+    if symbols is not None:
+        symbols = {taq_symbol(s) for s in symbols}
     reader = TaqReader(
         path,
         columns={"symbol": (), "listed_exchange": (), "round_lot": (), "tape": ()},
@@ -66,13 +93,20 @@ def read_master(path: Path, symbols: Iterable[str] | None = None, report: FileRe
         row = rows[-1]
         if row.get("test_symbol_flag", "N").strip() == "Y":
             report.drop("test symbol", len(rows))
+            if test_symbols is not None:
+                test_symbols.add(symbol)
             continue
         try:
             round_lot = int(row["round_lot"])
             if round_lot <= 0:
                 raise ValueError
         except ValueError:
-            raise TaqFormatError(path, row[LINE], reader.column_name("round_lot"), f"not a positive integer: {row['round_lot']!r}") from None
+            field, reason = reader.column_name("round_lot"), f"not a positive integer: {row['round_lot']!r}"
+            if bad is None:
+                raise TaqFormatError(path, row[LINE], field, reason) from None
+            bad(row[LINE], field, reason)
+            report.drop("malformed", len(rows))
+            continue
         pilot = row.get("tick_pilot_indicator", "").strip()
         records[symbol] = MasterRecord(
             symbol=symbol,
@@ -112,9 +146,46 @@ def make_equity(record: MasterRecord, ts: int) -> Equity:
     )
 
 
-def load_instruments(master: Path, date: dt.date, symbols: Iterable[str] | None = None) -> list[Equity]:
-    """Equities of the master file, stamped at ET midnight of ``date``."""
-    from adapters.taq.times import ET
+def day_start_ns(date: dt.date) -> int:
+    """UTC ns of US/Eastern midnight starting ``date`` (instruments are stamped there)."""
+    return int(dt.datetime.combine(date, dt.time(0), tzinfo=ET).timestamp()) * 1_000_000_000
 
-    ts = int(dt.datetime.combine(date, dt.time(0), tzinfo=ET).timestamp()) * 1_000_000_000
+
+def load_instruments(master: Path, date: dt.date, symbols: Iterable[str] | None = None) -> list[Equity]:
+    """Equities of the master file, stamped at ET midnight of ``date``.
+
+    Parameters
+    ----------
+    master : Path
+        ``EQY_US_ALL_REF_MASTER_*`` (plain or gzip).
+    date : date
+        The trade date the instruments are for.
+    symbols : iterable of str, optional
+        Only these symbols (``BRK.B`` or ``BRK B``); test symbols are always dropped.
+
+    Returns
+    -------
+    list[Equity]
+        One per kept master row, ``<SYMBOL>.<MIC of Listed_Exchange>``, 4 price decimals.
+    """
+    ts = day_start_ns(date)
     return [make_equity(r, ts) for r in read_master(master, symbols).values()]
+
+
+def instruments_table(records: Iterable[MasterRecord], date: dt.date) -> pa.Table:
+    """The canonical instruments table: the master fields hftmm uses, one row per instrument."""
+    rows = list(records)
+    return pa.table(
+        {
+            "date": pa.array([date] * len(rows), pa.date32()),
+            "instrument_id": [f"{nautilus_symbol(r.symbol)}.{listing_mic(r.listed_exchange)}" for r in rows],
+            "taq_symbol": [r.symbol for r in rows],
+            "listed_exchange": [r.listed_exchange for r in rows],
+            "tape": [r.tape for r in rows],
+            "round_lot": pa.array([r.round_lot for r in rows], pa.int64()),
+            "tick": [r.tick for r in rows],
+            "cusip": [r.cusip for r in rows],
+            "description": [r.description for r in rows],
+            "in_master": pa.array([r.in_master for r in rows], pa.bool_()),
+        },
+    )

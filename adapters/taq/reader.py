@@ -49,8 +49,10 @@ def _is_gzip(path: Path) -> bool:
         return f.read(2) == b"\x1f\x8b"
 
 
-def _stream(path: Path) -> pa.NativeFile:
-    return pa.input_stream(str(path), compression="gzip" if _is_gzip(path) else None)
+def _open(path: Path) -> tuple[pa.NativeFile, pa.NativeFile]:
+    """(raw file, decompressed stream); the raw file's position measures progress in file bytes."""
+    raw = pa.OSFile(str(path), "rb")
+    return raw, (pa.CompressedInputStream(raw, "gzip") if _is_gzip(path) else raw)
 
 
 def read_header(path: Path) -> list[str]:
@@ -93,6 +95,9 @@ class TaqReader:
     header: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     skipped_lines: int = 0
+    bytes_read: int = 0
+    trailer_line: int | None = None
+    _skipped_numbers: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.header = read_header(self.path)
@@ -119,13 +124,28 @@ class TaqReader:
         return self.mapping.get(name, name)
 
     def _on_invalid(self, row: pacsv.InvalidRow) -> str:
+        if row.number is not None:
+            self._skipped_numbers.append(row.number)
+        if row.text.startswith("END|") and self.trailer_line is None:
+            # A trailer not padded to the header's width: still the end of the data.
+            self.trailer_line = row.number
+            self._set_trailer_count(row.text.split("|")[2] if row.text.count("|") >= 2 else "", row.number)
+            return "skip"
         self.skipped_lines += 1
         self.bad_lines.append((row.number, f"expected {row.expected_columns} fields, found {row.actual_columns}"))
         return "skip"
 
     def _blocks(self) -> Iterator[pa.RecordBatch]:
+        raw, stream = _open(self.path)
+        try:
+            yield from self._read(raw, stream)
+        finally:
+            stream.close()
+            raw.close()
+
+    def _read(self, raw: pa.NativeFile, stream: pa.NativeFile) -> Iterator[pa.RecordBatch]:
         reader = pacsv.open_csv(
-            _stream(self.path),
+            stream,
             read_options=pacsv.ReadOptions(block_size=self.block_size, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter="|", quote_char=False, invalid_row_handler=self._on_invalid),
             convert_options=pacsv.ConvertOptions(
@@ -135,7 +155,10 @@ class TaqReader:
                 strings_can_be_null=False,
             ),
         )
-        yield from reader
+        for batch in reader:
+            self.bytes_read = raw.tell()
+            yield batch
+        self.bytes_read = raw.tell()
 
     def groups(self) -> Iterator[tuple[str, pa.Table]]:
         """Yield ``(symbol, table)`` in file order; the table has our column names plus ``_line``.
@@ -145,8 +168,6 @@ class TaqReader:
         through ``report.trailer_count``.
         """
         valid_before = 0  # valid data rows seen so far, for line numbers
-        skipped_seen = 0
-        skipped_lines: list[int] = []
         pending: list[pa.Table] = []
         pending_symbol: str | None = None
         done: set[str] = set()
@@ -159,12 +180,8 @@ class TaqReader:
         for batch in self._blocks():
             n = batch.num_rows
             # Line numbers: row j of the valid stream sits after the skipped lines before it.
-            for number, _reason in self.bad_lines[skipped_seen:]:
-                if number is not None:
-                    skipped_lines.append(number)
-            skipped_seen = len(self.bad_lines)
             j = np.arange(valid_before, valid_before + n, dtype=np.int64)
-            skipped = np.asarray(skipped_lines, dtype=np.int64)
+            skipped = np.asarray(self._skipped_numbers, dtype=np.int64)
             valid_counts = skipped - 2 - np.arange(skipped.size)
             lines = j + 2 + np.searchsorted(valid_counts, j, side="right")
             valid_before += n
@@ -176,7 +193,15 @@ class TaqReader:
                 self._take_trailer(table.slice(at, 1), int(lines[at]))
                 table = table.slice(0, at)
                 n = -1  # the trailer ends the file
+            elif self.trailer_line is not None:
+                # An unpadded trailer was skipped by the parser: drop whatever followed it.
+                table = table.filter(pc.less(table[LINE], self.trailer_line))
+                n = -1
             self.report.rows_read += table.num_rows
+            # Sorted by symbol: once the block reaches past the last wanted symbol, nothing later matters.
+            past_wanted = (
+                last_wanted is not None and table.num_rows > 0 and table["symbol"][-1].as_py() > last_wanted
+            )
             if self.symbols is not None:
                 table = table.filter(pc.is_in(table["symbol"], pa.array(sorted(self.symbols))))
             if table.num_rows:
@@ -200,14 +225,17 @@ class TaqReader:
                     pending, pending_symbol = [part], sym
             if n < 0:
                 break
-            if last_wanted is not None and pending_symbol is not None and pending_symbol > last_wanted:
+            if past_wanted:
                 break
         if pending_symbol is not None:
             yield pending_symbol, pa.concat_tables(pending)
 
     def _take_trailer(self, trailer: pa.Table, line: int) -> None:
         count_col = {v: k for k, v in self.mapping.items()}.get(self.header[2], TRAILER_COUNT)
-        raw = trailer[count_col][0].as_py()
+        self.trailer_line = line
+        self._set_trailer_count(trailer[count_col][0].as_py(), line)
+
+    def _set_trailer_count(self, raw: str, line: int | None) -> None:
         try:
             self.report.trailer_count = int(raw)
         except (TypeError, ValueError):

@@ -35,7 +35,13 @@ class FileReport(msgspec.Struct):
 
 
 class InstrumentReport(msgspec.Struct):
-    """What was written for one instrument."""
+    """What was written for one instrument.
+
+    ``deltas``/``quote_ticks``/``trade_ticks`` are the Nautilus objects written; ``book_events``
+    the quote rows that changed the aggregated book; ``crossed_book_events``/``locked_book_events``
+    the events after which that book was crossed/locked; ``crossed_nbbo`` the crossed or locked
+    NBBO updates (not written as QuoteTicks); ``one_sided_nbbo`` the one-sided ones (skipped).
+    """
 
     deltas: int = 0
     book_events: int = 0
@@ -44,6 +50,7 @@ class InstrumentReport(msgspec.Struct):
     crossed_book_events: int = 0
     locked_book_events: int = 0
     crossed_nbbo: int = 0
+    one_sided_nbbo: int = 0
     off_exchange_trades: int = 0
     odd_lot_trades: int = 0
     buyer_initiated: int = 0
@@ -65,3 +72,7 @@ class TaqIngestReport(msgspec.Struct):
     def to_builtins(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return msgspec.to_builtins(self)
+
+    def to_json(self) -> bytes:
+        """The report as JSON (the manifest's content)."""
+        return msgspec.json.encode(self)
