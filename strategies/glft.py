@@ -30,9 +30,10 @@ from nautilus_trader.model.enums import AggressorSide
 from hftmm.models.intensity import fit_side, trade_depths
 from hftmm.models.toxicity import ToxicityModelError, load_model
 from hftmm.models.volatility import fit_volatility
-from strategies.base import InventoryQuoterConfig, Level, MarketMakingStrategy, MarketState, Quotes
+from strategies.base import InventoryQuoterConfig, MarketMakingStrategy, MarketState, Quotes
 from strategies.quoting import glft
 from strategies.quoting.ewma_volatility import EwmaVolatility
+from strategies.quoting.quote_shaping import ShapingParams, shape_quotes
 from strategies.signals import MicropriceTable, fit_microprice, weighted_mid
 
 ET = ZoneInfo("America/New_York")
@@ -69,6 +70,15 @@ class GlftConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True)
         A model from ``hftmm train-toxicity``: each side is widened by ``P(adverse) x
         toxicity_widen_ticks`` ticks and pulled when ``P(adverse) > toxicity_pull_above``. A
         model trained on other features is refused (the strategy logs why and does not quote).
+    levels, level_step_ticks : int
+        Quote levels per side and their spacing in ticks (``strategies.quoting.quote_shaping``).
+    rounding : "step_back" or "join"
+        Round the model prices away from the fair value (never narrower than the model), or
+        toward it (join the queue one tick closer when the model falls between ticks).
+    min_spread_ticks : int
+        Minimum distance between our best bid and ask, ticks.
+    size_skew_eta : float
+        The side that adds inventory quotes ``order_qty * exp(-eta |q| / Q)`` shares (0: off).
     recalibrate_every_s : float, optional
         Refit on a timer, off the book-event path: sigma by GARCH(1,1) (EWMA fallback) and (A, k)
         per side (their mean is used) from the last ``recalibrate_window_s`` of mids and trades.
@@ -85,6 +95,11 @@ class GlftConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True)
     toxicity_model: str | None = None
     toxicity_widen_ticks: Annotated[float, msgspec.Meta(ge=0)] = 2.0
     toxicity_pull_above: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.9
+    levels: Annotated[int, msgspec.Meta(ge=1, le=10)] = 1
+    level_step_ticks: Annotated[int, msgspec.Meta(ge=1)] = 1
+    rounding: Literal["step_back", "join"] = "step_back"
+    min_spread_ticks: Annotated[int, msgspec.Meta(ge=1)] = 1
+    size_skew_eta: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     recalibrate_every_s: Annotated[float, msgspec.Meta(gt=0)] | None = None
     recalibrate_window_s: Annotated[float, msgspec.Meta(gt=0)] = 1800.0
 
@@ -98,6 +113,7 @@ class GlftMarketMaker(MarketMakingStrategy):
         self._q_max = max(config.max_position // config.order_qty, 1)
         self._exact: glft.GlftExact | None = None
         self._a, self._k = config.a, config.k
+        self._shaping: ShapingParams | None = None  # needs the tick: built on the first quote
         self._toxicity: Callable[[list[float]], float] | None = None
         # Trailing touches (sampled every second: ts, mid, bid, ask, bid size, ask size) and trades
         # for online recalibration.
@@ -238,6 +254,11 @@ class GlftMarketMaker(MarketMakingStrategy):
             center = self._microprice.price(state.best_bid, state.best_ask, state.best_bid_size, state.best_ask_size)
         elif cfg.fair_value != "mid":
             center = weighted_mid(state.best_bid, state.best_ask, state.best_bid_size, state.best_ask_size)
-        bids = (Level(center - db, cfg.order_qty),) if math.isfinite(db) and state.position + cfg.order_qty <= cfg.max_position else ()
-        asks = (Level(center + da, cfg.order_qty),) if math.isfinite(da) and state.position - cfg.order_qty >= -cfg.max_position else ()
-        return Quotes(bids, asks)
+        if self._shaping is None:
+            self._shaping = ShapingParams(
+                tick=state.tick, base_size=cfg.order_qty, max_position=cfg.max_position, mode=cfg.rounding,
+                min_spread_ticks=cfg.min_spread_ticks, levels=cfg.levels, level_step_ticks=cfg.level_step_ticks,
+                eta=cfg.size_skew_eta, lot=1,
+            )
+        # NaN (a side at the inventory bound or pulled as toxic) means no quote on that side.
+        return shape_quotes(center - db, center + da, state.position, state.best_bid, state.best_ask, self._shaping)

@@ -69,6 +69,9 @@ MARKET_SCHEMA = pa.schema(
 )
 
 
+_TERMINAL_EVENTS = ("OrderCanceled", "OrderExpired", "OrderRejected", "OrderDenied")
+
+
 def _enum_name(value: Any) -> str:
     return getattr(value, "name", str(value))
 
@@ -120,6 +123,14 @@ def _orders_and_fills(engine: Any) -> tuple[list[dict[str, Any]], list[dict[str,
                 "amendments": amendments,
             },
         )
+        # An order stops resting at its terminal event (the fill that completes it, or its cancel,
+        # expiry or reject), which need not be its last event: an amendment in flight when the
+        # order fills comes back rejected afterwards.
+        end = order.ts_last
+        if order.is_closed:
+            terminal = [e.ts_event for e in order.events if type(e).__name__ in _TERMINAL_EVENTS]
+            fills_ts = [e.ts_event for e in order.events if isinstance(e, OrderFilled)]
+            end = min(terminal) if terminal else (fills_ts[-1] if fills_ts else order.ts_last)
         for k, (start, px, qty) in enumerate(spans):
             last = k == len(spans) - 1
             versions.append(
@@ -129,7 +140,7 @@ def _orders_and_fills(engine: Any) -> tuple[list[dict[str, Any]], list[dict[str,
                     "quantity": qty,
                     "status": orders[-1]["status"] if last else "AMENDED",
                     "ts_init": start,
-                    "ts_last": order.ts_last if last else spans[k + 1][0],
+                    "ts_last": end if last else spans[k + 1][0],
                     "amendments": 0,
                     "version": k,
                 },

@@ -96,3 +96,25 @@ def test_online_recalibration_on_a_timer(catalog: Path) -> None:
         assert table is not None and len(table.g_ticks) >= 1
     finally:
         node.dispose()
+
+
+def test_glft_quotes_several_shaped_levels(catalog: Path, tmp_path: Path) -> None:
+    from tests.strategies.test_plugin_guide import resting_counts
+
+    config = parse_config(
+        {
+            "backtest": {"date": "2024-03-11", "instruments": ["ACME.XNYS"], "trading_end": "10:30"},
+            "strategy": {
+                "path": "strategies.glft:GlftMarketMaker", "config_path": "strategies.glft:GlftConfig",
+                "gamma": 0.05, "k": 150.0, "a": 0.2, "max_position": 400, "levels": 3, "level_step_ticks": 2,
+                "size_skew_eta": 2.0, "rounding": "join",
+            },
+        },
+    )
+    out = run_backtest(config, catalog_path=catalog, runs_dir=tmp_path)
+    counts = resting_counts(out.run_dir)
+    assert counts["resting"].max() <= 3 and (counts["resting"] == 3).any()
+    versions = pd.read_parquet(out.run_dir / "quote_versions.parquet")
+    # Size skew: with inventory, the side that adds to it quotes fewer shares than order_qty.
+    assert versions["quantity"].min() < 100 and versions["quantity"].max() == 100
+    assert pd.read_parquet(out.run_dir / "orders.parquet")["post_only"].all()
