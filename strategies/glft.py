@@ -27,7 +27,7 @@ from nautilus_trader.common.events import TimeEvent
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import AggressorSide
 
-from hftmm.models.intensity import fit_side, trade_depths
+from hftmm.models.intensity import fit_intensity
 from hftmm.models.toxicity import ToxicityModelError, load_model
 from hftmm.models.volatility import fit_volatility
 from strategies.base import InventoryQuoterConfig, MarketMakingStrategy, MarketState, Quotes
@@ -171,12 +171,13 @@ class GlftMarketMaker(MarketMakingStrategy):
         if self._trade_log:
             trades = np.array(self._trade_log, dtype=float)
             t_ns = np.fromiter((t for t, _, _, _ in self._trade_log), dtype=np.int64, count=len(self._trade_log))
-            ask_depth, bid_depth = trade_depths(trades[:, 1], trades[:, 3], self.features.tick)
-            start = now - int(self.config.recalibrate_window_s * 1e9)
-            for mask, depth in ((trades[:, 2] > 0, ask_depth), (trades[:, 2] < 0, bid_depth)):
-                fit = fit_side(t_ns[mask], depth[mask], start, now)
-                if fit.a > 0 and math.isfinite(fit.k):
-                    fits.append(fit)
+            # Only trades of known side calibrate a side (unclassified prints are left out).
+            known = trades[:, 2] != 0
+            sides = fit_intensity(
+                t_ns[known], trades[known, 1], trades[known, 3], self.features.tick,
+                now - int(self.config.recalibrate_window_s * 1e9), now, aggressor=trades[known, 2].astype(np.int64),
+            )
+            fits = [fit for fit in (sides.ask, sides.bid) if fit.a > 0 and math.isfinite(fit.k)]
         if len(fits) == 2:
             self._a = sum(f.a for f in fits) / 2
             self._k = sum(f.k_per_dollar(self.features.tick) for f in fits) / 2

@@ -19,7 +19,7 @@ from nautilus_trader.model.enums import AggressorSide
 from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
 from hftmm.engine.session import et_to_utc_ns
-from hftmm.models.intensity import fit_side, trade_depths
+from hftmm.models.intensity import fit_intensity
 from hftmm.models.volatility import fit_volatility, seasonality_curve
 
 
@@ -54,16 +54,11 @@ def calibrate(
 
     t_ts = np.array([t.ts_event for t in trades], dtype=np.int64)
     px = np.array([float(t.price) for t in trades])
-    side = np.array([t.aggressor_side for t in trades])
+    side = np.array([{AggressorSide.BUYER: 1, AggressorSide.SELLER: -1}.get(t.aggressor_side, 0) for t in trades])
     i = np.searchsorted(q_ts, t_ts, side="left") - 1  # prevailing mid strictly before the trade
-    ok = i >= 0
-    mid_at = np.where(ok, mid[np.clip(i, 0, None)], np.nan)
-    ask_depth, bid_depth = trade_depths(px, mid_at, tick)
-    buyer = ok & ((side == AggressorSide.BUYER) | ((side == AggressorSide.NO_AGGRESSOR) & (ask_depth > 0)))
-    seller = ok & ((side == AggressorSide.SELLER) | ((side == AggressorSide.NO_AGGRESSOR) & (bid_depth > 0)))
-    window_ns = window_ms * 1_000_000
-    ask = fit_side(t_ts[buyer], ask_depth[buyer], t0, t1, window_ns)
-    bid = fit_side(t_ts[seller], bid_depth[seller], t0, t1, window_ns)
+    mid_at = np.where(i >= 0, mid[np.clip(i, 0, None)], np.nan)
+    fits = fit_intensity(t_ts, px, mid_at, tick, t0, t1, aggressor=side, window_ns=window_ms * 1_000_000)
+    bid, ask = fits.bid, fits.ask
     return {
         "instrument_id": instrument_id,
         "date": date.isoformat(),
