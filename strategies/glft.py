@@ -5,8 +5,13 @@ with the session close as horizon (``horizon = "close"``), or the infinite-horiz
 (``"infinite"``). The inventory bound is ``max_position / order_qty`` quote units: the side that
 would cross it is not quoted.
 
-Units: prices in dollars; ``sigma`` dollars per sqrt(second) (online EWMA from mid changes);
-``k`` per dollar; ``a`` fills per second at the mid; time in seconds; inventory in order-size units.
+Units: prices in dollars; ``sigma`` dollars per sqrt(second) (online EWMA from mid changes, or
+the calibrated level times the intraday seasonality curve); ``k`` per dollar; ``a`` fills per
+second at the mid; time in seconds; inventory in order-size units.
+
+Fill intensities are per side: the bid's ``(A, k)`` from sells reaching below the mid, the ask's
+from buys above it. Equal sides use the closed-form solutions; different sides the numerical
+solution of the nonlinear HJB system (``strategies.quoting.glft.GlftSided``).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from nautilus_trader.model.enums import AggressorSide
 
 from hftmm.models.intensity import fit_intensity
 from hftmm.models.toxicity import ToxicityModelError, load_model
-from hftmm.models.volatility import fit_volatility
+from hftmm.models.volatility import ScheduledVolatility, fit_volatility
 from strategies.base import InventoryQuoterConfig, MarketMakingStrategy, MarketState, Quotes
 from strategies.quoting import glft
 from strategies.quoting.ewma_volatility import EwmaVolatility
@@ -37,6 +42,9 @@ from strategies.quoting.quote_shaping import ShapingParams, shape_quotes
 from strategies.signals import MicropriceTable, fit_microprice, weighted_mid
 
 ET = ZoneInfo("America/New_York")
+# The horizon standing in for "infinite" when the sides differ (no closed form): a full session,
+# long past the relaxation time of any calibrated equity intensity.
+_INFINITE_HORIZON_S = 6.5 * 3600.0
 
 
 class GlftConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True):
@@ -59,8 +67,13 @@ class GlftConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True)
     calibration_dir : str, optional
         A folder of ``hftmm calibrate`` results (``<dir>/<INSTRUMENT>/<YYYY-MM-DD>.json``, e.g.
         ``catalog/calibration``): the file of the session's date replaces ``sigma`` (initial
-        value), ``a`` and ``k`` (the mean of the two sides). Without the file the strategy
-        refuses to quote (see ``disable``).
+        value) and the ``(a, k)`` of each side (a side without a usable fit takes the other
+        side's). Without the file the strategy refuses to quote (see ``disable``).
+    seasonality : bool
+        With a calibration file: quote with ``sigma(t) = level * sqrt(factor(t))`` from the file's
+        intraday variance curve (5-minute buckets from the session open) instead of the online
+        EWMA; the level is the file's sigma, replaced at each recalibration by a GARCH fit on
+        deseasonalised returns.
     fair_value : "mid", "weighted_mid" or "microprice"
         The price the distances are measured from: the mid; the size-weighted mid (the first-order
         microprice); or Stoikov's micro-price, whose ``g(I, S)`` table is fitted at each
@@ -81,7 +94,7 @@ class GlftConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True)
         The side that adds inventory quotes ``order_qty * exp(-eta |q| / Q)`` shares (0: off).
     recalibrate_every_s : float, optional
         Refit on a timer, off the book-event path: sigma by GARCH(1,1) (EWMA fallback) and (A, k)
-        per side (their mean is used) from the last ``recalibrate_window_s`` of mids and trades.
+        per side from the last ``recalibrate_window_s`` of mids and trades.
         A fit that is not usable leaves the current values.
     """
 
@@ -91,6 +104,7 @@ class GlftConfig(InventoryQuoterConfig, frozen=True, forbid_unknown_fields=True)
     horizon: Literal["close", "infinite"] = "close"
     refit_tolerance: Annotated[float, msgspec.Meta(gt=0)] = 0.05
     calibration_dir: str | None = None
+    seasonality: bool = False
     fair_value: Literal["mid", "weighted_mid", "microprice"] = "mid"
     toxicity_model: str | None = None
     toxicity_widen_ticks: Annotated[float, msgspec.Meta(ge=0)] = 2.0
@@ -112,7 +126,10 @@ class GlftMarketMaker(MarketMakingStrategy):
         self._vol = EwmaVolatility(config.sigma, config.sigma_halflife_s, config.sigma_sample_s)
         self._q_max = max(config.max_position // config.order_qty, 1)
         self._exact: glft.GlftExact | None = None
-        self._a, self._k = config.a, config.k
+        # Per side: (A per second, k per dollar) of fills of our bid and of our ask.
+        self._bid_intensity = self._ask_intensity = (config.a, config.k)
+        self._sided: glft.GlftSided | None = None
+        self._seasonal: ScheduledVolatility | None = None
         self._shaping: ShapingParams | None = None  # needs the tick: built on the first quote
         self._toxicity: Callable[[list[float]], float] | None = None
         # Trailing touches (sampled every second: ts, mid, bid, ask, bid size, ask size) and trades
@@ -127,6 +144,8 @@ class GlftMarketMaker(MarketMakingStrategy):
         cfg = self.config
         if cfg.horizon == "close" and cfg.session_close_ns is None:
             self.disable("horizon='close' but session_close_ns is not set")
+        elif cfg.seasonality and cfg.calibration_dir is None:
+            self.disable("seasonality needs calibration_dir (the curve comes from hftmm calibrate)")
         elif cfg.calibration_dir is not None:
             self._load_calibration()
         if cfg.toxicity_model is not None and self.disabled_reason is None:
@@ -164,10 +183,13 @@ class GlftMarketMaker(MarketMakingStrategy):
         mid = touch[:, 0]
         if self.config.fair_value == "microprice" and len(self._mid_log) >= 100:
             self._microprice = fit_microprice(touch[:, 1], touch[:, 2], touch[:, 3], touch[:, 4], self.features.tick)
-        vol = fit_volatility(ts, mid, interval_s=10.0, min_returns=60)
-        if vol.sigma > 0:
-            self._vol.reset(vol.sigma)
-        fits = []
+        if self._seasonal is not None:
+            vol = self._seasonal.refit(ts, mid, now)
+        else:
+            vol = fit_volatility(ts, mid, interval_s=10.0, min_returns=60)
+            if vol.sigma > 0:
+                self._vol.reset(vol.sigma)
+        fits: list[tuple[float, float] | None] = []
         if self._trade_log:
             trades = np.array(self._trade_log, dtype=float)
             t_ns = np.fromiter((t for t, _, _, _ in self._trade_log), dtype=np.int64, count=len(self._trade_log))
@@ -177,14 +199,24 @@ class GlftMarketMaker(MarketMakingStrategy):
                 t_ns[known], trades[known, 1], trades[known, 3], self.features.tick,
                 now - int(self.config.recalibrate_window_s * 1e9), now, aggressor=trades[known, 2].astype(np.int64),
             )
-            fits = [fit for fit in (sides.ask, sides.bid) if fit.a > 0 and math.isfinite(fit.k)]
-        if len(fits) == 2:
-            self._a = sum(f.a for f in fits) / 2
-            self._k = sum(f.k_per_dollar(self.features.tick) for f in fits) / 2
-            self._exact = None  # re-solve with the new intensity
-        self.recalibrations.append({"ts": now, "sigma": self._vol.sigma, "sigma_method": vol.method, "a": self._a,
-                                    "k": self._k, "intensity_sides": len(fits),
-                                    "microprice": self._microprice is not None})
+            tick = self.features.tick
+            fits = [(f.a, f.k_per_dollar(tick)) if f.a > 0 and math.isfinite(f.k) and f.k > 0 else None
+                    for f in (sides.bid, sides.ask)]
+        if fits and fits[0] is not None and fits[1] is not None:
+            self._set_intensities(fits[0], fits[1])
+        self.recalibrations.append({
+            "ts": now, "sigma": self._sigma(now), "sigma_method": vol.method,
+            "a_bid": self._bid_intensity[0], "k_bid": self._bid_intensity[1],
+            "a_ask": self._ask_intensity[0], "k_ask": self._ask_intensity[1],
+            "intensity_sides": sum(f is not None for f in fits), "microprice": self._microprice is not None,
+        })
+
+    def _set_intensities(self, bid: tuple[float, float], ask: tuple[float, float]) -> None:
+        self._bid_intensity, self._ask_intensity = bid, ask
+        self._exact = self._sided = None  # re-solve with the new intensities
+
+    def _sigma(self, now_ns: int) -> float:
+        return self._seasonal.sigma_at(now_ns) if self._seasonal is not None else self._vol.sigma
 
     def _load_calibration(self) -> None:
         cfg = self.config
@@ -197,16 +229,31 @@ class GlftMarketMaker(MarketMakingStrategy):
             self.disable(f"no calibration {path} (run: hftmm calibrate --symbol {cfg.instrument_id} --date {date})")
             return
         fit = json.loads(path.read_text())
-        sides = [fit["intensity"][s] for s in ("bid", "ask") if fit["intensity"][s]["a"] > 0 and fit["intensity"][s]["k_per_dollar"]]
-        if not sides:
+        usable = {s: (float(v["a"]), float(v["k_per_dollar"])) for s, v in fit["intensity"].items()
+                  if v["a"] > 0 and v["k_per_dollar"]}
+        if not usable:
             self.disable(f"{path}: no usable fill intensity on either side")
             return
-        self._a = sum(s["a"] for s in sides) / len(sides)
-        self._k = sum(s["k_per_dollar"] for s in sides) / len(sides)
+        # A side whose fit was not usable borrows the other side's: one good side beats a default.
+        self._set_intensities(usable.get("bid", usable.get("ask")), usable.get("ask", usable.get("bid")))
         sigma = float(fit["volatility"]["sigma"])
         if sigma > 0:
             self._vol = EwmaVolatility(sigma, cfg.sigma_halflife_s, cfg.sigma_sample_s)
-        self.log.info(f"calibration {path}: sigma={sigma:.6f} $/sqrt(s), A={self._a:.4f}/s, k={self._k:.1f}/$")
+        if cfg.seasonality:
+            season = fit.get("seasonality")
+            if not season or not season.get("factors"):
+                self.disable(f"{path}: seasonality=true but the file has no seasonality curve")
+                return
+            hh, mm = (int(x) for x in fit.get("window_et", ["09:30"])[0].split(":")[:2])
+            open_ns = int(dt.datetime.combine(date, dt.time(hh, mm), ET).timestamp()) * 1_000_000_000
+            self._seasonal = ScheduledVolatility(
+                cfg.recalibrate_every_s or math.inf, interval_s=10.0, min_returns=60,
+                seasonality=np.array(season["factors"], dtype=float), session_start_ns=open_ns,
+                bucket_s=float(season["bucket_s"]), sigma0=sigma if sigma > 0 else cfg.sigma,
+            )
+        (ab, kb), (aa, ka) = self._bid_intensity, self._ask_intensity
+        self.log.info(f"calibration {path}: sigma={sigma:.6f} $/sqrt(s), bid A={ab:.4f}/s k={kb:.1f}/$, "
+                      f"ask A={aa:.4f}/s k={ka:.1f}/$, seasonality={'on' if self._seasonal else 'off'}")
 
     def on_market_state(self, state: MarketState) -> None:
         """Feed the volatility estimator (and the recalibration log, one mid per second)."""
@@ -218,23 +265,39 @@ class GlftMarketMaker(MarketMakingStrategy):
                 (state.ts_ns, state.mid, state.best_bid, state.best_ask, state.best_bid_size, state.best_ask_size),
             )
 
-    def _solution(self, sigma: float) -> glft.GlftExact:
-        if self._exact is None or abs(sigma / self._exact.sigma - 1.0) > self.config.refit_tolerance:
-            cfg = self.config
-            self._exact = glft.GlftExact(cfg.gamma, sigma, self._k, self._a, self._q_max)
-        return self._exact
+    def _symmetric(self) -> bool:
+        return self._bid_intensity == self._ask_intensity
+
+    def _solution(self, sigma: float, tau_s: float) -> glft.GlftExact | glft.GlftSided:
+        """The finite-horizon solution for ``sigma``, re-solved only when sigma moved beyond the tolerance."""
+        cfg = self.config
+        if self._symmetric():
+            if self._exact is None or abs(sigma / self._exact.sigma - 1.0) > cfg.refit_tolerance:
+                a, k = self._bid_intensity
+                self._exact = glft.GlftExact(cfg.gamma, sigma, k, a, self._q_max)
+            return self._exact
+        sided = self._sided
+        if sided is None or abs(sigma / sided.sigma - 1.0) > cfg.refit_tolerance or tau_s > sided.tau_max:
+            (ab, kb), (aa, ka) = self._bid_intensity, self._ask_intensity
+            # Solved up to the current horizon (it only shrinks), so one solve serves the rest
+            # of the session until sigma or the intensities change.
+            sided = self._sided = glft.GlftSided(cfg.gamma, sigma, kb, ab, ka, aa, self._q_max,
+                                                 tau_max=max(tau_s, 60.0), points=120)
+        return sided
 
     def get_quotes(self, state: MarketState) -> Quotes:
         """GLFT distances from the mid at the current inventory (in order-size units)."""
         cfg = self.config
         q = state.position / cfg.order_qty
-        sigma = self._vol.sigma
-        if cfg.horizon == "close":
-            # The exact solution is on the integer inventory grid; a partial fill rounds to the nearest.
+        sigma = self._sigma(state.ts_ns)
+        if cfg.horizon == "close" or not self._symmetric():
+            # The exact solutions are on the integer inventory grid; a partial fill rounds to the nearest.
             qi = max(-self._q_max, min(self._q_max, round(q)))
-            db, da = self._solution(sigma).deltas(state.time_to_close_s or 0.0, qi)
+            tau = (state.time_to_close_s or 0.0) if cfg.horizon == "close" else _INFINITE_HORIZON_S
+            db, da = self._solution(sigma, tau).deltas(tau, qi)
         else:
-            db, da = glft.asymptotic_deltas(q, cfg.gamma, sigma, self._k, self._a)
+            a, k = self._bid_intensity
+            db, da = glft.asymptotic_deltas(q, cfg.gamma, sigma, k, a)
             if q + 1 > self._q_max:
                 db = math.nan
             if q - 1 < -self._q_max:

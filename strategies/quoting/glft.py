@@ -306,3 +306,130 @@ def glft_deltas(
     qi = max(-q_max, min(q_max, round(q)))
     db, da = exact_solution(gamma, sigma, k, a, q_max, mu).deltas(tau, qi)
     return db + 0.5 * xi, da + 0.5 * xi
+
+
+def hamiltonian_scale(gamma: float, k: float, a: float) -> float:
+    """``(A/k) (1 + gamma/k)^-(1 + k/gamma)``: ``H(p) = scale * exp(-k p)`` for one side.
+
+    ``H(p) = sup_delta A exp(-k delta) (1 - exp(-gamma (delta - p))) / gamma`` is reached at
+    ``delta = p + ln(1 + gamma/k)/gamma``; this is its value at ``p = 0``.
+    """
+    return a / k * (1.0 + gamma / k) ** (-(1.0 + k / gamma))
+
+
+@dataclass(frozen=True)
+class GlftSided:
+    """The finite-horizon GLFT solution with a different ``(A, k)`` on each side.
+
+    With one ``k`` for both sides the change of variable ``theta = ln(v)/k`` makes the HJB
+    system linear (``GlftExact``); with two it stays nonlinear, so it is integrated numerically:
+
+    ``d theta_q / d tau = mu q - gamma sigma^2 q^2 / 2 + H_b(theta_q - theta_{q+1}) + H_a(theta_q - theta_{q-1})``
+
+    from ``theta(0, q) = 0``, where ``H_s(p) = (A_s/k_s)(1 + gamma/k_s)^-(1 + k_s/gamma) exp(-k_s p)``
+    (the bid term is absent at ``q = Q``, the ask term at ``q = -Q``), and the distances are
+    ``delta_b(q) = theta_q - theta_{q+1} + ln(1 + gamma/k_b)/gamma`` and
+    ``delta_a(q) = theta_q - theta_{q-1} + ln(1 + gamma/k_a)/gamma`` (Guéant 2017, §3, CARA case).
+
+    The system is solved once per parameter set on a grid of horizons up to ``tau_max`` (stiff
+    solver, tridiagonal Jacobian) and ``deltas`` interpolates linearly in ``tau`` between grid
+    points; beyond ``tau_max`` the quotes are those at ``tau_max`` (by then stationary, see
+    ``relaxed``). With equal sides it reproduces ``GlftExact`` (a test checks it).
+
+    Parameters
+    ----------
+    gamma, sigma : float
+        Risk aversion (per dollar) and volatility (dollars per sqrt(time unit)).
+    k_bid, a_bid : float
+        Intensity decay (per dollar) and intensity at the mid (per time unit) of fills of our bid
+        (sells reaching down to it).
+    k_ask, a_ask : float
+        The same for our ask.
+    q_max : int
+        Inventory bound Q, quote units.
+    tau_max : float
+        Longest horizon solved, in the time unit (e.g. a session's seconds).
+    mu : float
+        Drift of the mid, dollars per time unit.
+    points : int
+        Horizon grid points (geometric from ``tau_max * 1e-6``, plus 0).
+    """
+
+    gamma: float
+    sigma: float
+    k_bid: float
+    a_bid: float
+    k_ask: float
+    a_ask: float
+    q_max: int
+    tau_max: float
+    mu: float = 0.0
+    points: int = 400
+    _tau: np.ndarray = field(init=False, repr=False)
+    _db: np.ndarray = field(init=False, repr=False)
+    _da: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.q_max < 1:
+            raise ValueError(f"q_max must be >= 1, got {self.q_max}")
+        if min(self.gamma, self.sigma, self.k_bid, self.a_bid, self.k_ask, self.a_ask, self.tau_max) <= 0:
+            raise ValueError("gamma, sigma, k_bid, a_bid, k_ask, a_ask and tau_max must be > 0")
+        from scipy.integrate import solve_ivp  # noqa: PLC0415 - only this solver needs it
+
+        n = 2 * self.q_max + 1
+        q = np.arange(-self.q_max, self.q_max + 1, dtype=float)
+        running = self.mu * q - 0.5 * self.gamma * self.sigma**2 * q * q
+        kb, ka = self.k_bid, self.k_ask
+        hb, ha = hamiltonian_scale(self.gamma, kb, self.a_bid), hamiltonian_scale(self.gamma, ka, self.a_ask)
+
+        def rhs(_: float, theta: np.ndarray) -> np.ndarray:
+            out = running.copy()
+            out[:-1] += hb * np.exp(-kb * (theta[:-1] - theta[1:]))
+            out[1:] += ha * np.exp(-ka * (theta[1:] - theta[:-1]))
+            return out
+
+        def jac(_: float, theta: np.ndarray) -> np.ndarray:
+            j = np.zeros((n, n))
+            eb = hb * np.exp(-kb * (theta[:-1] - theta[1:]))
+            ea = ha * np.exp(-ka * (theta[1:] - theta[:-1]))
+            idx = np.arange(n - 1)
+            j[idx, idx] -= kb * eb
+            j[idx, idx + 1] += kb * eb
+            j[idx + 1, idx + 1] -= ka * ea
+            j[idx + 1, idx] += ka * ea
+            return j
+
+        grid = np.concatenate(([0.0], np.geomspace(self.tau_max * 1e-6, self.tau_max, self.points)))
+        sol = solve_ivp(rhs, (0.0, self.tau_max), np.zeros(n), method="BDF", t_eval=grid, jac=jac,
+                        rtol=1e-9, atol=1e-12)
+        if not sol.success:
+            raise RuntimeError(f"GLFT sided solution failed: {sol.message}")
+        theta = sol.y.T  # (tau, q)
+        base_b = liquidity_half_spread(self.gamma, kb)
+        base_a = liquidity_half_spread(self.gamma, ka)
+        db = np.full_like(theta, np.nan)
+        da = np.full_like(theta, np.nan)
+        db[:, :-1] = theta[:, :-1] - theta[:, 1:] + base_b
+        da[:, 1:] = theta[:, 1:] - theta[:, :-1] + base_a
+        object.__setattr__(self, "_tau", sol.t)
+        object.__setattr__(self, "_db", db)
+        object.__setattr__(self, "_da", da)
+
+    def deltas(self, tau: float, q: int) -> tuple[float, float]:
+        """``(delta_bid, delta_ask)`` in dollars at inventory ``q`` with ``tau`` left (NaN: do not quote).
+
+        Raises
+        ------
+        ValueError
+            If ``|q| > q_max``.
+        """
+        if abs(q) > self.q_max:
+            raise ValueError(f"|q| = {abs(q)} exceeds q_max = {self.q_max}")
+        i = q + self.q_max
+        t = min(max(tau, 0.0), self.tau_max)
+        return float(np.interp(t, self._tau, self._db[:, i])), float(np.interp(t, self._tau, self._da[:, i]))
+
+    def relaxed(self, rtol: float = 1e-6) -> bool:
+        """Whether the quotes at ``tau_max`` no longer move with the horizon (the stationary regime)."""
+        a, b = self._db[-2:, :-1], self._da[-2:, 1:]
+        return bool(np.allclose(a[0], a[1], rtol=rtol, atol=0) and np.allclose(b[0], b[1], rtol=rtol, atol=0))

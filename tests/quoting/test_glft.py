@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from strategies.quoting import avellaneda_stoikov as as_model
 from strategies.quoting.glft import (
     GlftExact,
+    GlftSided,
     asymptotic_deltas,
     asymptotic_half_spread,
     asymptotic_quotes,
@@ -203,3 +204,45 @@ def test_as_infinite_horizon_by_hand_and_properties() -> None:
         previous = (b, a)
     b, a = as_model.infinite_horizon_quotes(100.0, q_max, gamma, sigma, k, q_max)
     assert math.isnan(b) and a < previous[1]  # no bid at q_max
+
+
+# -- per-side intensities: the numerical solution of the nonlinear system ----------------------
+
+@settings(max_examples=6, deadline=None)
+@given(
+    gamma=st.floats(0.01, 0.2), sigma=st.floats(0.005, 0.05), k=st.floats(30.0, 200.0),
+    a=st.floats(0.1, 2.0), q_max=st.integers(1, 6),
+)
+def test_sided_solution_with_equal_sides_is_the_exact_solution(gamma: float, sigma: float, k: float, a: float, q_max: int) -> None:
+    sided = GlftSided(gamma, sigma, k, a, k, a, q_max, tau_max=3600.0)
+    exact = GlftExact(gamma, sigma, k, a, q_max)
+    for tau in (0.0, 0.5, 30.0, 600.0, 3600.0):
+        for q in range(-q_max, q_max + 1):
+            got, want = sided.deltas(tau, q), exact.deltas(tau, q)
+            for g, w in zip(got, want, strict=True):
+                if math.isnan(w):
+                    assert math.isnan(g)
+                else:
+                    # Linear interpolation between horizon grid points: well under a thousandth of a cent.
+                    assert g == pytest.approx(w, abs=1e-5), (tau, q)
+
+
+def test_sided_solution_mirrors_when_the_sides_swap() -> None:
+    bid, ask = (80.0, 0.4), (140.0, 1.2)  # (k per dollar, A per second)
+    one = GlftSided(0.05, 0.02, bid[0], bid[1], ask[0], ask[1], 4, tau_max=3600.0)
+    other = GlftSided(0.05, 0.02, ask[0], ask[1], bid[0], bid[1], 4, tau_max=3600.0)
+    for tau in (1.0, 100.0, 3600.0):
+        for q in range(-4, 5):
+            db, da = one.deltas(tau, q)
+            db2, da2 = other.deltas(tau, -q)
+            assert (math.isnan(db) and math.isnan(da2)) or db == pytest.approx(da2, rel=1e-9)
+            assert (math.isnan(da) and math.isnan(db2)) or da == pytest.approx(db2, rel=1e-9)
+
+
+def test_sided_solution_quotes_a_steeper_side_closer_at_zero_inventory() -> None:
+    # A larger k (fills die off faster with distance) makes the myopic distance 1/gamma ln(1+gamma/k)
+    # smaller: the side with the steeper intensity is quoted tighter.
+    sided = GlftSided(0.05, 0.02, 200.0, 0.5, 50.0, 0.5, 4, tau_max=3600.0)
+    db, da = sided.deltas(3600.0, 0)
+    assert db < da
+    assert sided.relaxed()

@@ -118,3 +118,55 @@ def test_glft_quotes_several_shaped_levels(catalog: Path, tmp_path: Path) -> Non
     # Size skew: with inventory, the side that adds to it quotes fewer shares than order_qty.
     assert versions["quantity"].min() < 100 and versions["quantity"].max() == 100
     assert pd.read_parquet(out.run_dir / "orders.parquet")["post_only"].all()
+
+
+def test_per_side_intensities_and_seasonal_sigma_from_the_calibration(catalog: Path, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from nautilus_trader.backtest.node import BacktestNode
+
+    from hftmm.engine.backtest import build_run_config
+    from hftmm.engine.calibration import calibrate, calibration_path, save_calibration
+    from strategies.quoting.glft import GlftSided
+
+    day = dt.date(2024, 3, 11)
+    result = calibrate(catalog, "ACME.XNYS", day, "09:30", "10:30")
+    # Make the sides plainly different, whatever the synthetic day gave, and the curve U-shaped.
+    result["intensity"]["bid"].update(a=0.3, k_per_dollar=120.0)
+    result["intensity"]["ask"].update(a=0.9, k_per_dollar=60.0)
+    n = len(result["seasonality"]["factors"])
+    result["seasonality"]["factors"] = [4.0 if i == 0 else 0.25 for i in range(n)]
+    save_calibration(result, calibration_path(tmp_path / "cal", "ACME.XNYS", day))
+    config = parse_config({
+        "backtest": {"date": "2024-03-11", "instruments": ["ACME.XNYS"], "trading_end": "10:30"},
+        "strategy": {"path": "strategies.glft:GlftMarketMaker", "config_path": "strategies.glft:GlftConfig",
+                     "gamma": 0.05, "max_position": 300, "calibration_dir": str(tmp_path / "cal" / "calibration"),
+                     "seasonality": True},
+    })
+    rc = build_run_config(config, catalog, None)
+    node = BacktestNode([rc])
+    node.run()
+    try:
+        [strategy] = node.get_engine(rc.id).trader.strategies()
+        assert strategy.disabled_reason is None
+        assert strategy._bid_intensity == (0.3, 120.0) and strategy._ask_intensity == (0.9, 60.0)
+        assert isinstance(strategy._sided, GlftSided)  # the sides differ: the nonlinear solution quotes
+        open_ns = int(dt.datetime(2024, 3, 11, 13, 30, tzinfo=dt.UTC).timestamp()) * 1_000_000_000
+        level = result["volatility"]["sigma"]
+        # sigma(t) = level * sqrt(factor): twice the level in the first bucket, half afterwards.
+        assert strategy._sigma(open_ns + 60 * 10**9) == pytest.approx(2 * level)
+        assert strategy._sigma(open_ns + 900 * 10**9) == pytest.approx(0.5 * level)
+        assert node.get_engine(rc.id).cache.orders_total_count() > 0
+    finally:
+        node.dispose()
+    # A curve-less file with seasonality on is refused with the reason.
+    result.pop("seasonality")
+    save_calibration(result, calibration_path(tmp_path / "cal", "ACME.XNYS", day))
+    rc = build_run_config(config, catalog, None)
+    node = BacktestNode([rc])
+    node.run()
+    try:
+        [strategy] = node.get_engine(rc.id).trader.strategies()
+        assert "no seasonality curve" in (strategy.disabled_reason or "")
+    finally:
+        node.dispose()
