@@ -4,8 +4,10 @@ A plugin implements one method, ``get_quotes(state) -> Quotes``: the bid and ask
 now, or none per side. The base class owns everything else: the L2 book subscription, the trading
 window, tick rounding and post-only safety, the order lifecycle (one working order per level and
 side; amend in place when only the price moves or the size shrinks; cancel and replace when the
-size grows), adopting working orders from the cache on start so a restart never duplicates quotes,
-flattening before the close, and pausing on trading halts.
+size grows), routing every order, amendment and cancel through hftmm's risk chain (when the node
+runs ``hftmm.risk.actor.RiskActor``; a vetoed order is simply not sent), adopting working orders
+from the cache on start so a restart never duplicates quotes, flattening before the close,
+pausing on trading halts, and cancelling everything when the risk layer halts trading.
 
 Prices in ``Quotes`` are in dollars; the base rounds bids down and asks up to the tick (never
 narrower than asked) and never lets a quote reach the opposite touch.
@@ -26,10 +28,12 @@ from nautilus_trader.model.events import OrderCanceled, OrderEvent, OrderExpired
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import Price, Quantity
-from nautilus_trader.model.orders import LimitOrder
+from nautilus_trader.model.orders import LimitOrder, Order
 from nautilus_trader.trading.strategy import Strategy
 
 from hftmm.models.toxicity import FEATURES
+from hftmm.risk.bus import CHECK_ENDPOINT, MODE_TOPIC
+from hftmm.risk.intent import OrderIntent, RiskAction
 from strategies.quoting.quote_shaping import Level, Quotes
 from strategies.toxicity import ToxicityFeatures
 
@@ -40,6 +44,7 @@ _HALTING = (MarketStatusAction.HALT, MarketStatusAction.PAUSE, MarketStatusActio
 
 
 NO_QUOTES = Quotes()
+_VETO_RETRY_NS = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +155,13 @@ class MarketMakingStrategy(Strategy):
         self._last_targets: tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]] | None = None
         self._orders_changed = True
         self._disabled_reason: str | None = None
+        # Whether a risk chain serves the node (checked on start), and its mode.
+        self._risk = False
+        self._risk_mode = "ACTIVE"
+        self.vetoed = 0
+        # When a new order of a side was last refused: the side waits for an order event (a fill
+        # changes the position) or _VETO_RETRY_NS before asking again, instead of on every book event.
+        self._vetoed_at: dict[OrderSide, int] = {}
         # Toxicity features of the current market, and their values at each of our fills (the
         # runner writes these to fill_features.parquet for hftmm train-toxicity).
         self.features: ToxicityFeatures | None = None
@@ -194,6 +206,9 @@ class MarketMakingStrategy(Strategy):
         self._precision = self._instrument.price_precision
         self.features = ToxicityFeatures(self._tick)
         self._adopt_working_orders()
+        self._risk = CHECK_ENDPOINT in self.msgbus.endpoints()
+        if self._risk:
+            self.msgbus.subscribe(MODE_TOPIC, self._on_risk_mode)
         self.subscribe_order_book_deltas(iid, book_type=BookType.L2_MBP, managed=True)
         self.subscribe_instrument_status(iid)
 
@@ -211,12 +226,13 @@ class MarketMakingStrategy(Strategy):
     def on_stop(self) -> None:
         """Cancel every working quote."""
         if self._instrument is not None:
-            self.cancel_all_orders(self.config.instrument_id)
+            self._cancel_all()
 
     def on_reset(self) -> None:
         """Forget per-run state."""
         self._slots = {OrderSide.BUY: {}, OrderSide.SELL: {}}
         self._halted = self._closed = self._flattened = False
+        self._risk_mode = "ACTIVE"
         self._last_targets, self._orders_changed = None, True
         self.fill_features = []
 
@@ -225,7 +241,7 @@ class MarketMakingStrategy(Strategy):
         halted = data.action in _HALTING
         if halted and not self._halted:
             self.log.warning(f"{data.instrument_id} {data.action.name}: pausing quoting")
-            self.cancel_all_orders(self.config.instrument_id)
+            self._cancel_all()
         elif not halted and self._halted:
             self.log.info(f"{data.instrument_id} {data.action.name}: resuming quoting")
         self._halted = halted
@@ -268,12 +284,12 @@ class MarketMakingStrategy(Strategy):
             if now >= cfg.trading_end_ns:
                 if not self._closed:
                     self._closed = True
-                    self.cancel_all_orders(cfg.instrument_id)
+                    self._cancel_all()
                 return
             if cfg.flatten_before_close_s and now >= cfg.trading_end_ns - int(cfg.flatten_before_close_s * 1e9):
                 self._flatten()
                 return
-        if self._halted:
+        if self._halted or self._risk_mode == "HALTED":
             return
         self.work_quotes(self.get_quotes(state), state)
 
@@ -282,8 +298,63 @@ class MarketMakingStrategy(Strategy):
             return
         self._flattened = True
         self.log.info("flattening before the close")
-        self.cancel_all_orders(self.config.instrument_id)
-        self.close_all_positions(self.config.instrument_id)
+        self._cancel_all()
+        position = float(self.portfolio.net_position(self.config.instrument_id))
+        if position == 0:
+            return
+        order = self.order_factory.market(
+            instrument_id=self.config.instrument_id,
+            order_side=OrderSide.SELL if position > 0 else OrderSide.BUY,
+            quantity=Quantity.from_int(int(abs(position))),
+            reduce_only=True,
+        )
+        if self._allowed("new", order, float(order.quantity), math.nan, reduce_only=True):
+            self.submit_order(order)
+
+    # -- risk ---------------------------------------------------------------------------------------
+
+    def _allowed(self, kind: str, order: Order, quantity: float, price: float, reduce_only: bool = False) -> bool:
+        """Ask the node's risk chain (synchronously, over the message bus); True without one."""
+        if not self._risk:
+            return True
+        intent = OrderIntent(
+            kind=kind, strategy_id=self.id.value, instrument_id=self.config.instrument_id.value,
+            client_order_id=order.client_order_id.value, side=1 if order.side == OrderSide.BUY else -1,
+            quantity=quantity, price=price, post_only=bool(getattr(order, "is_post_only", False)),
+            reduce_only=reduce_only,
+        )
+        self.msgbus.send(CHECK_ENDPOINT, intent)
+        if not intent.allowed:
+            self.vetoed += 1
+        return intent.allowed
+
+    def _cancel(self, order: Order) -> None:
+        self._allowed("cancel", order, float(order.leaves_qty), float(order.price) if order.has_price else math.nan)
+        self.cancel_order(order)
+
+    def _cancel_all(self) -> None:
+        iid = self.config.instrument_id
+        orders = {o.client_order_id: o for o in self.cache.orders_inflight(instrument_id=iid, strategy_id=self.id)}
+        orders.update((o.client_order_id, o) for o in self.cache.orders_open(instrument_id=iid, strategy_id=self.id))
+        for order in orders.values():
+            if order.status != OrderStatus.PENDING_CANCEL and not order.is_closed:
+                self._cancel(order)
+
+    def _on_risk_mode(self, action: RiskAction) -> None:
+        """HALTED: cancel everything and stop quoting until resumed. REDUCING: cancel the quotes
+        that would grow the position. ACTIVE: quote again on the next book event."""
+        self._risk_mode = action.mode
+        self._orders_changed = True
+        self._vetoed_at.clear()
+        if action.mode == "HALTED":
+            self.log.error(f"risk halt ({action.plugin}: {action.reason}): cancelling all orders")
+            self._cancel_all()
+        elif action.mode == "REDUCING":
+            position = float(self.portfolio.net_position(self.config.instrument_id))
+            for order in self.cache.orders_open(instrument_id=self.config.instrument_id, strategy_id=self.id):
+                grows = (order.side == OrderSide.BUY and position >= 0) or (order.side == OrderSide.SELL and position <= 0)
+                if grows:
+                    self._cancel(order)
 
     # -- order lifecycle --------------------------------------------------------------------------
 
@@ -316,12 +387,15 @@ class MarketMakingStrategy(Strategy):
             order = None
         if order is None:
             if target is not None:
+                vetoed_at = self._vetoed_at.get(side)
+                if vetoed_at is not None and self.clock.timestamp_ns() - vetoed_at < _VETO_RETRY_NS:
+                    return
                 self._submit(side, level, *target)
             return
         if order.status not in _WORKING:
             return  # in flight: wait for the venue's answer before touching it again
         if target is None:
-            self.cancel_order(order)
+            self._cancel(order)
             return
         ticks, size = target
         price = Price(ticks * self._tick, self._precision)
@@ -329,13 +403,15 @@ class MarketMakingStrategy(Strategy):
             # More than the order was placed for: an amend up would lose the queue anyway, so
             # cancel and replace (the new order goes in once the cancel is acknowledged, keeping
             # one order per level). A partial fill alone never triggers this: the remainder works.
-            self.cancel_order(order)
+            self._cancel(order)
             return
         filled, leaves = int(order.filled_qty), int(order.leaves_qty)
         # Nautilus amends the order's total quantity; shrinking the remainder keeps what filled.
         quantity = Quantity.from_int(filled + size) if size < leaves else None
         if quantity is not None or price != order.price:
-            self.modify_order(order, quantity=quantity, price=price if price != order.price else None)
+            leaves_after = float(size if size < leaves else leaves)
+            if self._allowed("modify", order, leaves_after, float(price)):
+                self.modify_order(order, quantity=quantity, price=price if price != order.price else None)
 
     def _submit(self, side: OrderSide, level: int, ticks: int, size: int) -> None:
         order = self.order_factory.limit(
@@ -346,6 +422,9 @@ class MarketMakingStrategy(Strategy):
             time_in_force=TimeInForce.GTC,
             post_only=True,
         )
+        if not self._allowed("new", order, float(size), float(order.price)):
+            self._vetoed_at[side] = self.clock.timestamp_ns()
+            return
         self._slots[side][level] = order
         self.submit_order(order)
 
@@ -358,6 +437,7 @@ class MarketMakingStrategy(Strategy):
     def on_order_event(self, event: OrderEvent) -> None:
         """Any event on our orders (ack, amend, fill, cancel, reject) means the quotes need a look."""
         self._orders_changed = True
+        self._vetoed_at.clear()
 
     def on_order_rejected(self, event: OrderRejected) -> None:
         """A post-only reject frees the level; the next book event quotes again."""

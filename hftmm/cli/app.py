@@ -34,7 +34,9 @@ sample_app = typer.Typer(help="Write sample market-data files.", no_args_is_help
 config_app = typer.Typer(help="Work with configuration files.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(sample_app, name="sample")
+audit_app = typer.Typer(help="Check compliance audit trails.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)
@@ -367,6 +369,24 @@ def config_validate(path: Annotated[Path, typer.Argument(help="Configuration fil
 
     load_config(path)
     out.print(f"{path}: ok")
+
+
+# -- audit -----------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(path: Annotated[Path, typer.Argument(help="An audit trail, e.g. runs/<run-id>/audit.jsonl.", exists=True, dir_okay=False)]) -> None:
+    """Check an audit trail's hash chain: a changed, removed, reordered or cut record fails (exit 1)."""
+    from hftmm.risk.audit import verify_trail
+
+    report = verify_trail(path)
+    if report.ok:
+        out.print(f"{path}: {report.records} records, hash chain intact, closed")
+        return
+    for problem in report.problems:
+        err.print(f"[red]{path}:[/] {problem}", highlight=False, soft_wrap=True)
+    err.print(f"{report.records} records read, {len(report.problems)} problem(s)")
+    raise typer.Exit(1)
 
 
 # -- demo ------------------------------------------------------------------------------------

@@ -160,6 +160,9 @@ def parse_config(raw: dict[str, Any], source: str | None = None) -> HftmmConfig:
         raise validation_error(e, raw, source=source) from e
     for instrument_id in config.backtest.instruments:
         validate_strategy_params(config.strategy, instrument_id, source)
+    from hftmm.risk.config import build_plugins  # the risk package imports the loader's helpers
+
+    build_plugins(config.risk.plugins, source)
     return config
 
 

@@ -104,11 +104,22 @@ class BacktestConfig(_Section):
 
 
 class RiskConfig(_Section):
-    """Limits enforced by Nautilus's RiskEngine (hftmm's own risk plugins extend this section)."""
+    """hftmm's risk chain (``plugins``, see docs/risk.md) and the limits of Nautilus's RiskEngine.
+
+    ``plugins`` entries are ``{"path": "module:Class" or a built-in name, ...parameters}``, checked
+    in order on every order, amendment and cancel; with no plugins the chain still runs (the
+    trading-mode gate, positions, the audit trail). ``enabled = false`` removes the chain.
+    """
 
     max_order_submit_rate: Annotated[str, msgspec.Meta(pattern=r"^\d+/\d\d:\d\d:\d\d$")] = "100/00:00:01"
     max_order_modify_rate: Annotated[str, msgspec.Meta(pattern=r"^\d+/\d\d:\d\d:\d\d$")] = "100/00:00:01"
     max_notional_per_order: dict[InstrumentIdStr, PositiveFloat] = msgspec.field(default_factory=dict)
+    enabled: bool = True
+    plugins: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    timer_interval_s: PositiveFloat = 1.0
+    sigma_refit_s: PositiveFloat = 900.0
+    # Write the hash-chained audit trail (audit.jsonl in the run folder).
+    audit: bool = True
 
 
 class StrategySection(_Section):

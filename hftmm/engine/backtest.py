@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nautilus_trader.backtest.engine import BacktestEngine
 from nautilus_trader.backtest.node import BacktestNode
 from nautilus_trader.config import (
     BacktestDataConfig,
@@ -59,6 +60,7 @@ from hftmm.config.schema import instrument_venue
 from hftmm.engine import run_folder
 from hftmm.engine.event_recorder import EventRecorder
 from hftmm.engine.session import day_bounds_utc_ns, et_to_utc_ns
+from hftmm.risk.actor import RiskActor
 
 _DATA_CLASSES = {
     "order_book_deltas": OrderBookDelta,
@@ -111,7 +113,44 @@ def _check_catalog(catalog_path: Path, config: HftmmConfig, start_ns: int, end_n
                 raise BacktestError(f"no order book deltas for {iid} on {config.backtest.date} in {catalog_path}")
 
 
-def build_run_config(config: HftmmConfig, catalog_path: Path, stream_dir: Path | None) -> BacktestRunConfig:
+def bind_risk_engine(engine: BacktestEngine) -> None:
+    """Let the risk actor set the node RiskEngine's TradingState (its second line of defence)."""
+    for actor in engine.trader.actors():
+        if isinstance(actor, RiskActor):
+            actor.bind_trading_state(engine.kernel.risk_engine.set_trading_state)
+
+
+def _actors(config: HftmmConfig, stream_dir: Path | None, run_dir: Path | None, run_id: str) -> list[ImportableActorConfig]:
+    """The risk chain first (strategies look for its endpoint when they start), then the recorder."""
+    actors = []
+    risk = config.risk
+    if risk.enabled:
+        if "quote_ticks" not in config.backtest.data:
+            raise BacktestError("risk.enabled needs quote_ticks in backtest.data (the NBBO the risk checks price against)")
+        actors.append(ImportableActorConfig(
+            actor_path="hftmm.risk.actor:RiskActor",
+            config_path="hftmm.risk.actor:RiskActorConfig",
+            config={
+                "instruments": list(config.backtest.instruments),
+                "plugins": list(risk.plugins),
+                "timer_interval_s": risk.timer_interval_s,
+                "sigma_refit_s": risk.sigma_refit_s,
+                "audit_path": str(run_dir / "audit.jsonl") if run_dir is not None and risk.audit else None,
+                "run_id": run_id,
+            },
+        ))
+    if stream_dir is not None and config.backtest.event_stream == "bulk":
+        actors.append(ImportableActorConfig(
+            actor_path="hftmm.engine.event_recorder:EventRecorder",
+            config_path="hftmm.engine.event_recorder:EventRecorderConfig",
+            config={},
+        ))
+    return actors
+
+
+def build_run_config(
+    config: HftmmConfig, catalog_path: Path, stream_dir: Path | None, run_dir: Path | None = None, run_id: str = "",
+) -> BacktestRunConfig:
     """Translate an hftmm configuration into a Nautilus ``BacktestRunConfig``.
 
     Parameters
@@ -122,6 +161,11 @@ def build_run_config(config: HftmmConfig, catalog_path: Path, stream_dir: Path |
         Resolved catalog root.
     stream_dir : Path, optional
         Where the run's events are recorded (None: not recorded), per ``backtest.event_stream``.
+    run_dir : Path, optional
+        The run folder: the risk chain's audit trail goes to ``run_dir/audit.jsonl`` (when
+        ``risk.audit``).
+    run_id : str
+        Stated in the audit trail.
     """
     bt, venue = config.backtest, config.venue
     day_start, day_end = day_bounds_utc_ns(bt.date)
@@ -210,17 +254,7 @@ def build_run_config(config: HftmmConfig, catalog_path: Path, stream_dir: Path |
             if stream_dir is not None and bt.event_stream == "nautilus"
             else None
         ),
-        actors=(
-            [
-                ImportableActorConfig(
-                    actor_path="hftmm.engine.event_recorder:EventRecorder",
-                    config_path="hftmm.engine.event_recorder:EventRecorderConfig",
-                    config={},
-                ),
-            ]
-            if stream_dir is not None and bt.event_stream == "bulk"
-            else []
-        ),
+        actors=_actors(config, stream_dir, run_dir, run_id),
         strategies=strategies,
     )
     return BacktestRunConfig(
@@ -263,11 +297,13 @@ def run_backtest(
     (run_dir / "config.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
 
     stream_dir = run_dir / "stream" if bt.event_stream != "off" else None
-    run_config = build_run_config(config, catalog_path, stream_dir)
+    run_config = build_run_config(config, catalog_path, stream_dir, run_dir, run_id)
     node = BacktestNode(configs=[run_config])
     say("running the backtest")
     t0 = time.perf_counter()
     try:
+        node.build()
+        bind_risk_engine(node.get_engine(run_config.id))
         [result] = node.run()
     except Exception as e:  # the engine raises whatever its components raise
         raise BacktestError(f"backtest failed: {type(e).__name__}: {e}") from e

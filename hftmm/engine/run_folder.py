@@ -57,6 +57,24 @@ ORDERS_SCHEMA = pa.schema(
 # amended price until the next. Same columns as orders.parquet, so order analytics apply to it;
 # superseded versions have status AMENDED and end at the amendment's time.
 QUOTE_VERSIONS_SCHEMA = pa.schema([*ORDERS_SCHEMA, ("version", pa.int64())])
+# Every order message the risk chain refused, and every trading-mode change.
+RISK_VETOES_SCHEMA = pa.schema(
+    [
+        ("ts_event", pa.int64()),
+        ("strategy_id", pa.string()),
+        ("instrument_id", pa.string()),
+        ("client_order_id", pa.string()),
+        ("kind", pa.string()),
+        ("side", pa.string()),
+        ("quantity", pa.float64()),
+        ("price", pa.float64()),
+        ("plugin", pa.string()),
+        ("reason", pa.string()),
+    ],
+)
+RISK_ACTIONS_SCHEMA = pa.schema(
+    [("ts_ns", pa.int64()), ("mode", pa.string()), ("plugin", pa.string()), ("reason", pa.string())],
+)
 MARKET_SCHEMA = pa.schema(
     [
         ("ts_event", pa.int64()),
@@ -167,6 +185,22 @@ def _market(catalog_path: Path, instruments: list[str], window: tuple[int, int])
     return rows
 
 
+def _write_risk(engine: Any, run_dir: Path) -> dict[str, Any] | None:
+    """The risk chain's vetoes and mode changes, and its summary (None without a chain)."""
+    from hftmm.risk.actor import RiskActor
+
+    for actor in engine.trader.actors():
+        if isinstance(actor, RiskActor):
+            chain = actor.chain
+            rows = [{**v, "side": "BUY" if v["side"] > 0 else "SELL"} for v in chain.vetoes]
+            _write(rows, RISK_VETOES_SCHEMA, run_dir / "vetoes.parquet")
+            _write(chain.actions, RISK_ACTIONS_SCHEMA, run_dir / "risk_actions.parquet")
+            summary = chain.summary()
+            summary["audit_records"] = chain.audit.records if chain.audit is not None else 0
+            return summary
+    return None
+
+
 def _write(rows: list[dict[str, Any]], schema: pa.Schema, path: Path) -> None:
     table = pa.Table.from_pylist(rows, schema=schema)
     pq.write_table(table, path)
@@ -223,6 +257,7 @@ def write_run_outputs(
     if feature_rows:
         # The strategies' toxicity features at each fill (training data for hftmm train-toxicity).
         pq.write_table(pa.Table.from_pylist(sorted(feature_rows, key=lambda r: r["ts_event"])), run_dir / "fill_features.parquet")
+    risk = _write_risk(engine, run_dir)
     positions = engine.trader.generate_positions_report()
     if len(positions):
         # Nautilus's report holds lists of Money objects and timestamps: keep it readable as text.
@@ -273,5 +308,7 @@ def write_run_outputs(
         "currency": "USD",
         "per_instrument": per_instrument,
     }
+    if risk is not None:
+        summary["risk"] = risk
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -186,7 +186,7 @@ def fit_volatility(
     bps = returns * 1e4
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = arch_model(bps, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(disp="off")
+        result = arch_model(bps, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(disp="off", show_warning=False)
     omega, alpha, beta = (float(result.params[n]) for n in ("omega", "alpha[1]", "beta[1]"))
     rejection = garch_rejection(int(result.convergence_flag), alpha, beta)
     if rejection:

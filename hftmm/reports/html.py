@@ -9,6 +9,7 @@ compact binary array encoding instead of ISO strings.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import math
@@ -522,6 +523,18 @@ def _header(run: RunAnalytics) -> str:
     cfg_rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in cfg.items())
     cfg_table = (f"<table class='stats'><caption>Configuration highlights</caption>{cfg_rows}</table>" if cfg_rows
                  else "<p class='meta'>config.json: not found or no strategy parameters.</p>")
+    risk = s.get("risk")
+    if risk:
+        rows = "".join(
+            f"<tr><td>{html.escape(_eastern_str(dt.datetime.fromtimestamp(a['ts_ns'] / 1e9, dt.UTC).isoformat()))}</td>"
+            f"<td>{html.escape(a['mode'])}</td><td>{html.escape(a['plugin'])}</td><td>{html.escape(a['reason'])}</td></tr>"
+            for a in risk.get("actions", []))
+        cfg_table += (f"<table class='stats'><caption>Risk chain: {_fmt(risk.get('checked', 0), 'count')} messages checked, "
+                      f"{_fmt(risk.get('vetoed', 0), 'count')} vetoed; plugins: {html.escape(', '.join(risk.get('plugins', [])) or 'none')}"
+                      f"</caption>{rows}</table>" if not rows else
+                      f"<table class='stats'><caption>Risk mode changes ({_fmt(risk.get('checked', 0), 'count')} messages checked, "
+                      f"{_fmt(risk.get('vetoed', 0), 'count')} vetoed)</caption><tr><th>time (US/Eastern)</th><th>mode</th>"
+                      f"<th>by</th><th>reason</th></tr>{rows}</table>")
     nav = "".join(f"<a href='#{html.escape(_anchor(n))}'>{html.escape(n)}</a>" for n in [TOTAL, *run.instruments])
     return (f"<h1>hftmm run {html.escape(run.run_id)}</h1><nav>{nav}</nav>"
             f"<table class='stats'><caption>Run</caption>{meta}</table>{cfg_table}{_DEFINITIONS}")
