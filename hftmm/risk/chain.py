@@ -240,6 +240,8 @@ class RiskChain:
 
     def summary(self) -> dict[str, Any]:
         """Counts for the run folder's summary."""
+        state = self.state
         return {"checked": self.checked, "vetoed": len(self.vetoes), "vetoes_by_plugin": dict(self.veto_counts),
-                "mode": self.state.mode, "mode_reason": self.state.mode_reason, "actions": list(self.actions),
-                "plugins": [p.name for p in self.plugins]}
+                "mode": state.mode, "mode_reason": state.mode_reason, "actions": list(self.actions),
+                "plugins": [p.name for p in self.plugins], "pnl": state.pnl, "peak_pnl": state.peak_pnl,
+                "positions": state.positions.snapshot(state.marks()), "var": dict(state.var)}

@@ -51,6 +51,12 @@ def test_position_limit_holds_at_the_venue_and_vetoes_are_reported(catalog: Path
     assert (vetoes["plugin"] == "MaxPosition").sum() > 0
     summary = json.loads((run / "summary.json").read_text())
     assert summary["risk"]["vetoes_by_plugin"]["MaxPosition"] == (vetoes["plugin"] == "MaxPosition").sum()
+    # The chain's own position manager agrees with Nautilus's portfolio (realized PnL net of fees).
+    [mine] = summary["risk"]["positions"]
+    nautilus = summary["per_instrument"]["ACME.XNYS"]
+    assert mine["quantity"] == nautilus["final_position"]
+    assert mine["realized"] - mine["fees"] == pytest.approx(nautilus["realized_pnl"], abs=0.011)
+    assert mine["fees"] == pytest.approx(nautilus["fees"], abs=1e-6)
     # No vetoed order id ever reached the venue.
     assert not set(vetoes.loc[vetoes["kind"] == "new", "client_order_id"]) & set(orders["client_order_id"])
     html = build_report(run).read_text()
