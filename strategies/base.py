@@ -31,6 +31,7 @@ from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import LimitOrder, Order
 from nautilus_trader.trading.strategy import Strategy
 
+from hftmm.eventlog.schema import COMMAND_TOPIC, QUOTE_TOPIC, Command, QuoteIntent
 from hftmm.models.toxicity import FEATURES
 from hftmm.risk.bus import CHECK_ENDPOINT, MODE_TOPIC
 from hftmm.risk.intent import OrderIntent, RiskAction
@@ -314,19 +315,27 @@ class MarketMakingStrategy(Strategy):
     # -- risk ---------------------------------------------------------------------------------------
 
     def _allowed(self, kind: str, order: Order, quantity: float, price: float, reduce_only: bool = False) -> bool:
-        """Ask the node's risk chain (synchronously, over the message bus); True without one."""
-        if not self._risk:
-            return True
-        intent = OrderIntent(
-            kind=kind, strategy_id=self.id.value, instrument_id=self.config.instrument_id.value,
-            client_order_id=order.client_order_id.value, side=1 if order.side == OrderSide.BUY else -1,
-            quantity=quantity, price=price, post_only=bool(getattr(order, "is_post_only", False)),
-            reduce_only=reduce_only,
-        )
-        self.msgbus.send(CHECK_ENDPOINT, intent)
-        if not intent.allowed:
-            self.vetoed += 1
-        return intent.allowed
+        """Ask the node's risk chain (synchronously, over the message bus; True without one) and
+        record the command with its verdict in the event log."""
+        side = 1 if order.side == OrderSide.BUY else -1
+        post_only = bool(getattr(order, "is_post_only", False))
+        allowed, plugin, reason = True, "", ""
+        if self._risk:
+            intent = OrderIntent(
+                kind=kind, strategy_id=self.id.value, instrument_id=self.config.instrument_id.value,
+                client_order_id=order.client_order_id.value, side=side, quantity=quantity, price=price,
+                post_only=post_only, reduce_only=reduce_only,
+            )
+            self.msgbus.send(CHECK_ENDPOINT, intent)
+            allowed, plugin, reason = intent.allowed, intent.plugin, intent.reason
+            if not allowed:
+                self.vetoed += 1
+        self.msgbus.publish(COMMAND_TOPIC, Command(
+            ts=self.clock.timestamp_ns(), strategy=self.id.value, instrument=self.config.instrument_id.value,
+            kind="submit" if kind == "new" else kind, order=order.client_order_id.value, side=side, quantity=quantity,
+            price=None if math.isnan(price) else price, order_type=order.order_type.name, post_only=post_only,
+            reduce_only=reduce_only, allowed=allowed, plugin=plugin, reason=reason))
+        return allowed
 
     def _cancel(self, order: Order) -> None:
         self._allowed("cancel", order, float(order.leaves_qty), float(order.price) if order.has_price else math.nan)
@@ -372,8 +381,15 @@ class MarketMakingStrategy(Strategy):
             if level.size > 0 and math.isfinite(level.price):
                 ask_targets[i] = (max(math.ceil(level.price / self._tick - 1e-6), touch_bid + 1), int(level.size))
         targets = (bid_targets, ask_targets)
-        if targets == self._last_targets and not self._orders_changed:
-            return
+        if targets == self._last_targets:
+            if not self._orders_changed:
+                return
+        else:
+            tick = self._tick
+            self.msgbus.publish(QUOTE_TOPIC, QuoteIntent(
+                ts=state.ts_ns, strategy=self.id.value, instrument=self.config.instrument_id.value,
+                bids=[(round(t * tick, self._precision), n) for _, (t, n) in sorted(bid_targets.items())],
+                asks=[(round(t * tick, self._precision), n) for _, (t, n) in sorted(ask_targets.items())]))
         self._last_targets, self._orders_changed = targets, False
         for side, side_targets in ((OrderSide.BUY, bid_targets), (OrderSide.SELL, ask_targets)):
             for i in sorted(set(self._slots[side]) | set(side_targets)):

@@ -57,9 +57,12 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     types: list[type[BaseException]] = [CliError, ConfigError, FileNotFoundError, PermissionError]
     try:
         from hftmm.engine.calibration import CalibrationError
+        from hftmm.eventlog.log import EventLogError
+        from hftmm.eventlog.projection import ProjectionError
+        from hftmm.eventlog.replay import ReplayError
         from hftmm.models.toxicity import ToxicityModelError
 
-        types += [CalibrationError, ToxicityModelError]
+        types += [CalibrationError, ToxicityModelError, ReplayError, ProjectionError, EventLogError]
     except ImportError:
         pass
     try:
@@ -369,6 +372,52 @@ def config_validate(path: Annotated[Path, typer.Argument(help="Configuration fil
 
     load_config(path)
     out.print(f"{path}: ok")
+
+
+# -- replay ----------------------------------------------------------------------------------
+
+
+@app.command()
+def replay(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder, runs/<run-id>.", exists=True, file_okay=False)],
+    project: Annotated[str | None, typer.Option(help="Instead of re-running: 'positions' rebuilds positions and PnL from the events and checks them.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where the replay's run folder goes (default RUN_DIR/replays).")] = None,
+) -> None:
+    """Re-run a recorded backtest and check it reproduces the same commands, orders and fills (exit 1 if not)."""
+    if project is not None:
+        _replay_project(run_dir, project)
+        return
+    from hftmm.eventlog.replay import replay_run
+
+    with err.status("replaying"):
+        report = replay_run(run_dir, out_dir)
+    table = Table("sequence", "recorded", "replayed", "result", box=box.SIMPLE_HEAD)
+    diverged = {d.sequence: d for d in report.divergences}
+    for name, (a, b) in report.counts.items():
+        table.add_row(name, f"{a:,}", f"{b:,}", "[red]diverges" if name in diverged else "[green]identical")
+    out.print(table)
+    out.print(f"replay run folder: {report.replay_dir}")
+    for d in report.divergences:
+        err.print(f"[red]{d.sequence}[/] differ first at #{d.index}:\n  recorded {d.recorded}\n  replayed {d.replayed}", highlight=False)
+    if not report.identical:
+        raise typer.Exit(1)
+
+
+def _replay_project(run_dir: Path, project: str) -> None:
+    from hftmm.eventlog.projection import project_positions
+
+    if project != "positions":
+        raise CliError(f"--project: unknown projection {project!r} (known: positions)")
+    rows = project_positions(run_dir)
+    table = Table("instrument", "fills", "position", "realized", "fees", "unrealized", "vs recorded", box=box.SIMPLE_HEAD)
+    for r in rows:
+        table.add_row(
+            r.instrument_id, f"{r.fills:,}", f"{r.quantity:+,.0f}", f"{r.realized:,.2f}", f"{r.fees:,.2f}", f"{r.unrealized:,.2f}",
+            "[green]match" if r.matches else f"[red]recorded {r.recorded_quantity:+,.0f} / {r.recorded_realized:,.2f} / "
+            f"{r.recorded_fees:,.2f} / {r.recorded_unrealized:,.2f}")
+    out.print(table)
+    if not all(r.matches for r in rows):
+        raise typer.Exit(1)
 
 
 # -- audit -----------------------------------------------------------------------------------

@@ -101,6 +101,9 @@ class BacktestConfig(_Section):
     # layout: "bulk" buffers them and writes once at the end; "nautilus" uses Nautilus's own
     # StreamingConfig writer (per event, about 3x slower on a market maker); "off" records nothing.
     event_stream: Literal["bulk", "nautilus", "off"] = "bulk"
+    # hftmm's event log (eventlog.jsonl: run metadata and data fingerprints, quote intents, order
+    # commands with their risk verdicts), what `hftmm replay` checks against.
+    event_log: bool = True
 
 
 class RiskConfig(_Section):

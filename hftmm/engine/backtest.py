@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import platform
 import time
 import uuid
 from collections.abc import Callable
@@ -120,7 +121,32 @@ def bind_risk_engine(engine: BacktestEngine) -> None:
             actor.bind_trading_state(engine.kernel.risk_engine.set_trading_state)
 
 
-def _actors(config: HftmmConfig, stream_dir: Path | None, run_dir: Path | None, run_id: str) -> list[ImportableActorConfig]:
+def _run_started(config: HftmmConfig, run_id: str, catalog: Path) -> dict[str, Any]:
+    """The ``run_started`` record of a backtest: config, seed, versions and input fingerprints."""
+    from importlib.metadata import version as dist_version
+
+    import hftmm
+    from hftmm.eventlog.inputs import catalog_fingerprint, input_files
+
+    bt = config.backtest
+    resolved = config_to_builtins(config)
+    resolved["catalog"]["path"] = str(catalog.resolve())
+    return {
+        "run_id": run_id,
+        "mode": "backtest",
+        "config": json.loads(json.dumps(resolved, default=str)),
+        "seed": bt.seed,
+        "versions": {"hftmm": hftmm.__version__, "nautilus_trader": dist_version("nautilus_trader"),
+                     "python": platform.python_version()},
+        "data": {"catalog": str(catalog.resolve()), "date": bt.date.isoformat(), "instruments": list(bt.instruments),
+                 "kinds": list(bt.data), "files": catalog_fingerprint(catalog, list(bt.instruments), list(bt.data), bt.date)},
+        "inputs": input_files(dict(config.strategy.params), list(bt.instruments), bt.date),
+    }
+
+
+def _actors(
+    config: HftmmConfig, stream_dir: Path | None, run_dir: Path | None, run_id: str, catalog_path: Path,
+) -> list[ImportableActorConfig]:
     """The risk chain first (strategies look for its endpoint when they start), then the recorder."""
     actors = []
     risk = config.risk
@@ -138,6 +164,12 @@ def _actors(config: HftmmConfig, stream_dir: Path | None, run_dir: Path | None, 
                 "audit_path": str(run_dir / "audit.jsonl") if run_dir is not None and risk.audit else None,
                 "run_id": run_id,
             },
+        ))
+    if run_dir is not None and config.backtest.event_log:
+        actors.append(ImportableActorConfig(
+            actor_path="hftmm.eventlog.actor:EventLogActor",
+            config_path="hftmm.eventlog.actor:EventLogActorConfig",
+            config={"path": str(run_dir / "eventlog.jsonl"), "run_started": _run_started(config, run_id, catalog_path)},
         ))
     if stream_dir is not None and config.backtest.event_stream == "bulk":
         actors.append(ImportableActorConfig(
@@ -254,7 +286,7 @@ def build_run_config(
             if stream_dir is not None and bt.event_stream == "nautilus"
             else None
         ),
-        actors=_actors(config, stream_dir, run_dir, run_id),
+        actors=_actors(config, stream_dir, run_dir, run_id, catalog_path),
         strategies=strategies,
     )
     return BacktestRunConfig(
