@@ -247,6 +247,17 @@ class MatchingEngine:
         market = self._books[symbol].market(side)
         return market.displayed(price), market.avail(price)
 
+    def replayed_best(self, symbol: str, side: Side) -> tuple[int, int] | None:
+        """``(price, displayed)`` of the replayed market's best level on ``side``, or None."""
+        market = self._books[symbol].market(side)
+        best = market.best()
+        return None if best is None else (best, market.displayed(best))
+
+    def replayed_levels(self, symbol: str, side: Side) -> list[tuple[int, int, int]]:
+        """``(price, displayed, available)`` of every replayed level on ``side``, best first."""
+        market = self._books[symbol].market(side)
+        return [(p, market.displayed(p), market.avail(p)) for p in sorted(market.levels, reverse=market.is_bid)]
+
     def highest_epoch(self, participant: str) -> int | None:
         """The highest fencing epoch seen from ``participant``."""
         return self._epochs.get(participant)
