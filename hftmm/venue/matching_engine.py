@@ -686,18 +686,25 @@ class MatchingEngine:
 
     # -- reports ----------------------------------------------------------------------------------
 
-    def _report(self, order: RestingOrder, exec_type: ExecType, ts: int, **fields: object) -> ExecutionReport:
+    def _report(
+        self, order: RestingOrder, exec_type: ExecType, ts: int, *, client_order_id: str | None = None,
+        orig_client_order_id: str = "", last_px: int = 0, last_qty: int = 0, liquidity: Liquidity = Liquidity.NONE,
+        match_id: int = 0, counterparty: str = "", response_to: CancelRejectResponseTo = CancelRejectResponseTo.NONE,
+        reason: str = "",
+    ) -> ExecutionReport:
         exec_id = self._next_exec_id
         self._next_exec_id = exec_id + 1
-        base: dict[str, object] = {
-            "exec_id": exec_id, "exec_type": exec_type, "ts_ns": ts, "participant": order.participant,
-            "symbol": order.symbol, "order_id": order.order_id, "client_order_id": order.client_order_id,
-            "side": order.side, "order_type": order.order_type, "tif": order.tif, "price": order.price,
-            "order_qty": order.qty, "leaves_qty": order.leaves_qty, "cum_qty": order.cum_qty,
-            "avg_px": avg_price(order.cum_notional, order.cum_qty),
-        }
-        base.update(fields)
-        return ExecutionReport(**base)  # type: ignore[arg-type]
+        cum_qty = order.cum_qty
+        return ExecutionReport(
+            exec_id=exec_id, exec_type=exec_type, ts_ns=ts, participant=order.participant, symbol=order.symbol,
+            order_id=order.order_id,
+            client_order_id=order.client_order_id if client_order_id is None else client_order_id,
+            orig_client_order_id=orig_client_order_id, side=order.side, order_type=order.order_type, tif=order.tif,
+            price=order.price, order_qty=order.qty, leaves_qty=order.leaves_qty, cum_qty=cum_qty,
+            avg_px=avg_price(order.cum_notional, cum_qty),
+            last_px=last_px, last_qty=last_qty, liquidity=liquidity, match_id=match_id, counterparty=counterparty,
+            response_to=response_to, reason=reason,
+        )
 
     def _reject_new(self, req: NewOrder, reason: str) -> ExecutionReport:
         exec_id = self._next_exec_id
