@@ -79,6 +79,9 @@ STATE_VERSION = 1
 BUY = Side.BUY
 SELL = Side.SELL
 _RESTING_TIFS = (TimeInForce.DAY, TimeInForce.GTC)
+_SIDES = frozenset(Side)
+_ORD_TYPES = frozenset(OrdType)
+_TIFS = frozenset(TimeInForce)
 
 
 class SymbolSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -188,7 +191,8 @@ class MatchingEngine:
     def on_market_event(self, symbol: str, event: MarketEvent) -> list[Event]:
         """Apply one replayed market event; return the fills it caused for resting orders.
 
-        A malformed event (unknown symbol or kind, negative size, non-positive price) is counted
+        A malformed event (unknown symbol or kind, non-integer fields, negative size, non-positive
+        price) is counted
         in ``counters.bad_market_events``, logged and skipped.
         """
         book = self._books.get(symbol)
@@ -198,6 +202,8 @@ class MatchingEngine:
             return self._bad_event(symbol, event, "not a (ts_ns, kind, side, price, size) tuple")
         if book is None:
             return self._bad_event(symbol, event, "unknown symbol")
+        if type(price) is not int or type(size) is not int or type(ts) is not int:
+            return self._bad_event(symbol, event, "ts, price and size must be integers")
         if size < 0:
             return self._bad_event(symbol, event, "negative size")
         events: list[Event] = []
@@ -323,16 +329,18 @@ class MatchingEngine:
 
     # -- requests ---------------------------------------------------------------------------------
 
-    def _fenced(self, participant: str, epoch: int) -> bool:
-        """True when ``epoch`` is stale for ``participant``; otherwise record it."""
+    def _fence(self, participant: str, epoch: int) -> str:
+        """Why ``epoch`` is refused for ``participant`` ("" when accepted, and then recorded)."""
+        if type(epoch) is not int:
+            return f"epoch {epoch!r} is not an integer"
         highest = self._epochs.get(participant)
         if highest is not None and epoch < highest:
             self.counters.stale_epoch += 1
             log.info("stale epoch %d from %s (highest seen %d)", epoch, participant, highest)
-            return True
+            return "stale epoch"
         if highest is None or epoch > highest:
             self._epochs[participant] = epoch
-        return False
+        return ""
 
     def _new(self, req: NewOrder) -> list[Event]:
         events: list[Event] = []
@@ -371,11 +379,20 @@ class MatchingEngine:
         return events
 
     def _validate_new(self, req: NewOrder) -> str:
-        if self._fenced(req.participant, req.epoch):
-            return "stale epoch"
+        fence = self._fence(req.participant, req.epoch)
+        if fence:
+            return fence
         book = self._books.get(req.symbol)
         if book is None:
             return f"unknown symbol {req.symbol!r}"
+        if req.side not in _SIDES:
+            return f"side {req.side!r} is not BUY or SELL"
+        if req.order_type not in _ORD_TYPES:
+            return f"order type {req.order_type!r} is not supported"
+        if req.tif not in _TIFS:
+            return f"time in force {req.tif!r} is not supported"
+        if type(req.qty) is not int or type(req.price) is not int:
+            return "quantity and price must be integers (shares, nanodollars)"
         if req.qty <= 0:
             return "quantity must be positive"
         if req.order_type == OrdType.LIMIT:
@@ -393,12 +410,10 @@ class MatchingEngine:
 
     def _cancel(self, req: CancelOrder) -> list[Event]:
         order = self._by_client.get((req.participant, req.orig_client_order_id))
-        reason = ""
-        if self._fenced(req.participant, req.epoch):
-            reason = "stale epoch"
-        elif order is None:
+        reason = self._fence(req.participant, req.epoch)
+        if not reason and order is None:
             reason = f"unknown order {req.orig_client_order_id!r}"
-        elif order.symbol != req.symbol:
+        elif not reason and order is not None and order.symbol != req.symbol:
             reason = f"order {req.orig_client_order_id!r} is on {order.symbol}, not {req.symbol}"
         if reason:
             return [self._cancel_reject(req, order, CancelRejectResponseTo.CANCEL, reason)]
@@ -440,13 +455,16 @@ class MatchingEngine:
         return events
 
     def _validate_replace(self, req: ReplaceOrder, order: RestingOrder | None) -> str:
-        if self._fenced(req.participant, req.epoch):
-            return "stale epoch"
+        fence = self._fence(req.participant, req.epoch)
+        if fence:
+            return fence
         if order is None:
             return f"unknown order {req.orig_client_order_id!r}"
         if order.symbol != req.symbol:
             return f"order {req.orig_client_order_id!r} is on {order.symbol}, not {req.symbol}"
         book = self._books[order.symbol]
+        if type(req.qty) is not int or type(req.price) is not int:
+            return "quantity and price must be integers (shares, nanodollars)"
         if req.price <= 0 or req.price % book.spec.tick:
             return f"price {req.price} is not a positive multiple of the tick {book.spec.tick}"
         if req.qty <= order.cum_qty:
@@ -460,12 +478,13 @@ class MatchingEngine:
         return ""
 
     def _mass_cancel(self, req: MassCancel) -> list[Event]:
-        if self._fenced(req.participant, req.epoch):
+        fence = self._fence(req.participant, req.epoch)
+        if fence:
             self.counters.cancel_rejected += 1
             return [
                 MassCancelReport(
                     participant=req.participant, request_id=req.request_id, symbol=req.symbol, side=req.side,
-                    canceled=0, ts_ns=req.ts_ns, rejected=True, reason="stale epoch",
+                    canceled=0, ts_ns=req.ts_ns, rejected=True, reason=fence,
                 ),
             ]
         events: list[Event] = []

@@ -176,7 +176,8 @@ def test_bad_market_events_are_counted_and_skipped() -> None:
     e = engine()
     level(e, BUY, 5000, 500)
     bad = [("NOPE", (1, LEVEL, BUY, c(5000), 1)), (SYM, (1, LEVEL, BUY, c(5000), -1)), (SYM, (1, 9, BUY, 1, 1)),
-           (SYM, (1, TRADE, 7, c(5000), 1)), (SYM, (1, LEVEL, BUY)), (SYM, (1, LEVEL, SELL, 0, 10))]
+           (SYM, (1, TRADE, 7, c(5000), 1)), (SYM, (1, LEVEL, BUY)), (SYM, (1, LEVEL, SELL, 0, 10)),
+           (SYM, (1, LEVEL, BUY, 50.0, 100)), (SYM, None)]
     for symbol, event in bad:
         assert e.on_market_event(symbol, event) == []  # type: ignore[arg-type]
     assert e.counters.bad_market_events == len(bad)

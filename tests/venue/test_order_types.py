@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from hftmm.venue.orders import (
     CancelRejectResponseTo,
     ExecType,
@@ -213,6 +215,10 @@ def test_invalid_orders_are_rejected_with_a_reason() -> None:
         ),
         "duplicate client order id": buy("a", "dup", 100, 4990),
         "client order id is empty": buy("a", "", 100, 4990),
+        "is not BUY or SELL": msgspec.structs.replace(buy("a", "4", 100, 5000), side=3),
+        "time in force 2 is not supported": msgspec.structs.replace(buy("a", "5", 100, 5000), tif=2),
+        "must be integers": msgspec.structs.replace(buy("a", "6", 100, 5000), qty=100.0),
+        "epoch 'x' is not an integer": msgspec.structs.replace(buy("a", "7", 100, 5000), epoch="x"),
     }
     for reason, req in cases.items():
         [r] = reports(e.submit(req))
