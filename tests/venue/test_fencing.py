@@ -40,3 +40,4 @@ def test_epoch_survives_snapshot_restore() -> None:
     e.submit(buy("a", "1", 100, 5000, epoch=3))
     restored = type(e).restore(e.snapshot())
     assert reports(restored.submit(buy("a", "2", 100, 5000, epoch=2)))[0].reason == "stale epoch"
+
