@@ -190,7 +190,8 @@ class ExecutionReport(msgspec.Struct, frozen=True, kw_only=True):
     nanodollar (0 before any fill). ``last_px``/``last_qty``/``liquidity``/``match_id``/
     ``counterparty`` describe the fill of a fill report; both sides of a trade between two
     participants share the ``match_id``; a fill against replayed market liquidity has
-    ``counterparty == MARKET_COUNTERPARTY``.
+    ``counterparty == MARKET_COUNTERPARTY``. A ``CANCEL_REJECTED`` for an order the engine does not
+    know has ``order_id`` 0 and placeholder order fields (BUY, LIMIT, DAY, zero price and sizes).
     """
 
     exec_id: int
