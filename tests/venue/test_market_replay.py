@@ -157,9 +157,19 @@ def test_top_of_book_quotes_learn_the_queue_when_the_quote_reaches_the_order() -
     assert fills(trade(e2, SELL, 4999, 1000)) == []  # queue at 49.99 is unknown: no fill
     quote(e2, BUY, 4999, 250)  # the touch reaches our price
     assert ahead(e2, "a", "behind") == 250
-    assert filled_qty(trade(e2, SELL, 4999, 300)) == 50
+    assert fills(trade(e2, SELL, 4999, 100)) == []
+    assert ahead(e2, "a", "behind") == 150
     quote(e2, BUY, 4998, 100)  # the bid drops below us: nothing is ahead
     assert ahead(e2, "a", "behind") == 0
+    assert filled_qty(trade(e2, SELL, 4999, 30)) == 30
+
+
+def test_depth_feed_after_quotes_knows_every_level() -> None:
+    e = engine()
+    quote(e, BUY, 5000, 400)
+    level(e, BUY, 4998, 300)  # depth arrives: a price without a level has nothing ahead
+    e.submit(buy("a", "1", 100, 4999))
+    assert ahead(e, "a", "1") == 0
 
 
 def test_clear_empties_the_replayed_book_and_resets_queues() -> None:
