@@ -240,6 +240,16 @@ class MatchingEngine:
         order = self._by_client.get((participant, client_order_id))
         return None if order is None else msgspec.structs.replace(order)
 
+    def open_orders(self, participant: str | None = None, symbol: str | None = None) -> list[RestingOrder]:
+        """Copies of the live orders, optionally of one participant and/or symbol, by venue order id.
+
+        What a FIX order mass status request or a reconnecting session needs.
+        """
+        return [
+            msgspec.structs.replace(o) for o in sorted(self._orders.values(), key=lambda o: o.order_id)
+            if (participant is None or o.participant == participant) and (symbol is None or o.symbol == symbol)
+        ]
+
     def resting_orders(self, symbol: str, side: Side) -> list[RestingOrder]:
         """Copies of the live orders on one side of ``symbol``, in priority order."""
         return [msgspec.structs.replace(o) for o in self._books[symbol].ours(side).orders()]

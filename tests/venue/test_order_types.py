@@ -183,6 +183,9 @@ def test_mass_cancel_by_participant_symbol_and_side() -> None:
     e.submit(sell("a", "2", 100, 5005))
     e.submit(buy("a", "3", 100, 5000, symbol="BOLT"))
     e.submit(buy("z", "4", 100, 4999))
+    assert [o.client_order_id for o in e.open_orders("a")] == ["1", "2", "3"]
+    assert [o.client_order_id for o in e.open_orders(symbol="BOLT")] == ["3"]
+    assert len(e.open_orders()) == 4
     out = e.submit(MassCancel(participant="a", request_id="m1", symbol="ACME", side=Side.BUY))
     assert kinds(out) == [("a", "1", CXL)] and isinstance(out[-1], MassCancelReport) and out[-1].canceled == 1
     out = e.submit(MassCancel(participant="a", request_id="m2"))
