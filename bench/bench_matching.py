@@ -10,9 +10,12 @@ the summed call times). Streams are deterministic (seeded) and built before timi
 - "market events, L2 + resting orders": LEVEL updates and trades (1 in 10) of a random-walk
   5-level book while 20 participant orders rest at and near the touch (and refill when filled);
 - "catalog feed read": ``catalog_day_events`` over the synthetic test catalog (NautilusTrader
-  reads and decoding, events per second only).
+  reads and decoding, events per second only);
+- "demo day replay": the ``make demo`` TAQ day (three symbols, generated and ingested into a
+  temporary catalog first, untimed) fed through the engine while a participant tops up, every
+  50th event, to five orders per side resting at the replayed touch (the orders are timed too).
 
-NautilusTrader-free except the last row.
+NautilusTrader-free except the last two rows (reading the catalog).
 
     .venv/bin/python bench/bench_matching.py [--requests 50000] [--events 100000]
 """
@@ -211,6 +214,39 @@ def catalog_feed_row() -> tuple[float, int]:
         return count / (time.perf_counter() - t0), count
 
 
+def demo_day_row() -> tuple[float, float, float, int, int]:
+    """(events per second, median µs, p99 µs, events, fill reports) over the demo TAQ day."""
+    from adapters.taq import ingest_taq
+    from hftmm.sample.taq_day import generate_taq_day
+    from hftmm.venue.catalog_feed import catalog_day_events, symbol_specs
+
+    ids = ["ACME.XNYS", "BOLT.XNAS", "CRUX.ARCX"]
+    with tempfile.TemporaryDirectory() as tmp:
+        files = generate_taq_day(Path(tmp) / "taq")
+        catalog = Path(tmp) / "catalog"
+        ingest_taq(catalog, master=files.master, trades=[files.trades], quotes=list(files.quotes), nbbo=files.nbbo,
+                   date=files.date)
+        events = list(catalog_day_events(catalog, ids, files.date))
+        engine = MatchingEngine(symbol_specs(catalog, ids))
+    fills = 0
+    placed = 0
+
+    def step(item: object) -> None:
+        nonlocal fills, placed
+        i, (symbol, event) = item  # type: ignore[misc]
+        fills += len(engine.on_market_event(symbol, event))
+        if i % 50 == 0:
+            for side in (Side.BUY, Side.SELL):
+                best = engine.replayed_best(symbol, side)
+                if best and len(engine.resting_orders(symbol, side)) < 5:
+                    placed += 1
+                    engine.submit(NewOrder(participant="mm", client_order_id=str(placed), symbol=symbol, side=side,
+                                           qty=100, price=best[0], tif=TimeInForce.GTC, ts_ns=event[0]))
+
+    rate, med, p99 = timed(step, list(enumerate(events)))
+    return rate, med, p99, len(events), fills
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=50_000)
@@ -230,7 +266,9 @@ def main() -> None:
     print(f"{'market events, L2 + resting orders':<38}{args.events:>9,}{rate:>11,.0f}{med:>11.2f}{p99:>9.2f}")
     feed_rate, count = catalog_feed_row()
     print(f"{'catalog feed read (synthetic day)':<38}{count:>9,}{feed_rate:>11,.0f}{'':>11}{'':>9}")
-    print(f"({fills:,} fill reports during the market-event stream)")
+    day_rate, day_med, day_p99, day_events, day_fills = demo_day_row()
+    print(f"{'demo day replay (3 symbols)':<38}{day_events:>9,}{day_rate:>11,.0f}{day_med:>11.2f}{day_p99:>9.2f}")
+    print(f"({fills:,} fill reports during the market-event stream, {day_fills:,} during the demo day)")
 
 
 if __name__ == "__main__":
