@@ -6,8 +6,9 @@ The rules match the historical ingests so that live and backtest see the same ki
 - TradeTicks only for lit trades (exchange id 4, the TRFs/ADF, is off-exchange) whose conditions
   make a regular print (``ConditionTable.trade_reason``; without a table every lit trade is kept);
   the aggressor side is Lee-Ready against the last NBBO received (the tick test at the mid);
-- the book is the NBBO as an L1 market-by-price book built by ``adapters.taq.book.AggregatedBook``
-  with one contributor, a crossed or locked NBBO withdrawing both sides, as the TAQ book does.
+- the book is the NBBO as an L1 market-by-price book: the same deltas as the TAQ adapter's
+  ``AggregatedBook`` with one contributor (``l1.l1_changes``, checked against it in the tests), a
+  crossed or locked NBBO withdrawing both sides as a crossed venue quote does in TAQ.
 
 Prices and sizes are converted to Nautilus raw fixed-point integers directly (``from_raw``), which
 is what makes batch parsing fast.
@@ -18,15 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from nautilus_trader.model.data import OrderBookDeltas, QuoteTick, TradeTick
-from nautilus_trader.model.enums import AggressorSide
+from nautilus_trader.model.data import OrderBookDelta, OrderBookDeltas, QuoteTick, TradeTick
+from nautilus_trader.model.enums import AggressorSide, BookAction, OrderSide, RecordFlag
 from nautilus_trader.model.identifiers import InstrumentId, TradeId
-from nautilus_trader.model.objects import FIXED_PRECISION, Price, Quantity
+from nautilus_trader.model.objects import FIXED_PRECISION
 
+from adapters.polygon.l1 import EMPTY, Touch, l1_changes
 from adapters.polygon.messages import IGNORED_TYPES, Problem, Quote, Status, Trade, decode_frame
 from adapters.polygon.reference import OFF_EXCHANGE_ID, ConditionTable
-from adapters.taq.book import PRICE_SCALE, AggregatedBook
-from adapters.taq.loaders import delta_batch
+from adapters.taq.book import ADD, ASK, BID, DELETE, PRICE_SCALE, UPDATE
 from adapters.taq.providers import PRICE_PRECISION
 
 NBBO = "NBBO"  # the single contributor of the L1 book
@@ -34,6 +35,10 @@ _SIZE_RAW = 10**FIXED_PRECISION  # raw of one share at size precision 0
 _MS = 100_000_000_000_000  # a ms epoch is below this (see messages.ms_to_ns)
 _RAW_PER_UNIT = 10 ** (FIXED_PRECISION - PRICE_PRECISION)  # raw of 1e-4 $ at precision 4
 _BUYER, _SELLER = AggressorSide.BUYER, AggressorSide.SELLER
+_SIDES = {BID: OrderSide.BUY, ASK: OrderSide.SELL}
+_ACTIONS = {ADD: BookAction.ADD, UPDATE: BookAction.UPDATE, DELETE: BookAction.DELETE}
+_CLEAR, _NO_SIDE = BookAction.CLEAR, OrderSide.NO_ORDER_SIDE
+_F_SNAPSHOT, _F_LAST = int(RecordFlag.F_SNAPSHOT), int(RecordFlag.F_LAST)
 
 
 @dataclass(slots=True)
@@ -55,15 +60,13 @@ class SymbolRoute:
     quotes: bool = False
     trades: bool = False
     book: bool = False
-    l1: AggregatedBook = field(default_factory=AggregatedBook)
+    touch: Touch = EMPTY  # the L1 book as last published
     book_sequence: int = 0
     snapshot_next: bool = True
     last_bid: int = 0  # last NBBO in 1e-4 $, for the aggressor side
     last_ask: int = 0
     last_trade: int = 0  # 1e-4 $
     last_tick: AggressorSide = AggressorSide.NO_AGGRESSOR
-    prices: dict[int, Price] = field(default_factory=dict)
-    sizes: dict[int, Quantity] = field(default_factory=dict)
     price_factor: int = 0
     raw_factor: int = 0
 
@@ -77,7 +80,7 @@ class SymbolRoute:
 
     def reset_book(self) -> None:
         """Forget the L1 state (after a reconnect): the next NBBO is published as a snapshot."""
-        self.l1 = AggregatedBook()
+        self.touch = EMPTY
         self.snapshot_next = True
 
 
@@ -246,15 +249,32 @@ class FrameParser:
                 self.stats.quote_ticks += 1
         if r.book:
             crossed = bid > 0 and ask > 0 and not usable
-            changes = r.l1.apply(NBBO, None if crossed else (bid, bid_size, ask, ask_size))
+            touch = EMPTY if crossed else (bid, bid_size, ask, ask_size)
+            changes = l1_changes(r.touch, touch)
+            r.touch = touch
             if changes or r.snapshot_next:
-                batch = delta_batch(
-                    r.instrument_id, changes, r.book_sequence, ts, ts_init, r.prices, r.sizes, snapshot=r.snapshot_next,
-                )
-                r.snapshot_next = False
-                r.book_sequence += 1
-                append(OrderBookDeltas(r.instrument_id, batch))
-                self.stats.book_events += 1
+                append(self._deltas(r, changes, ts, ts_init))
+
+    def _deltas(self, r: SymbolRoute, changes: list[tuple[int, int, int, int]], ts: int, ts_init: int) -> OrderBookDeltas:
+        """One book event: a CLEAR first when it is a snapshot, ``F_LAST`` on the last delta."""
+        iid, seq = r.instrument_id, r.book_sequence
+        flags = _F_SNAPSHOT if r.snapshot_next else 0
+        deltas = []
+        if r.snapshot_next:
+            clear_flags = flags if changes else flags | _F_LAST
+            deltas.append(OrderBookDelta.from_raw(iid, _CLEAR, _NO_SIDE, 0, PRICE_PRECISION, 0, 0, 0, clear_flags, seq, ts, ts_init))
+        last = len(changes) - 1
+        for k, (side, action, px, size) in enumerate(changes):
+            deltas.append(
+                OrderBookDelta.from_raw(
+                    iid, _ACTIONS[action], _SIDES[side], px * _RAW_PER_UNIT, PRICE_PRECISION, size * _SIZE_RAW, 0, 0,
+                    flags | _F_LAST if k == last else flags, seq, ts, ts_init,
+                ),
+            )
+        r.snapshot_next = False
+        r.book_sequence += 1
+        self.stats.book_events += 1
+        return OrderBookDeltas(iid, deltas)
 
     def _trade(self, msg: Trade, r: SymbolRoute, ts_init: int, append: Callable[[object], None]) -> None:
         if msg.x == OFF_EXCHANGE_ID:

@@ -150,3 +150,23 @@ def test_api_key_never_prints_itself(tmp_path: Path) -> None:
 def test_next_url_keeps_path_and_query_only() -> None:
     url = "https://api.massive.com/v3/quotes/AAPL?cursor=YXA9&apiKey=leaked"
     assert relative_url(url) == "/v3/quotes/AAPL?cursor=YXA9"
+
+
+_side_px = st.sampled_from([0, 100_000, 100_100, 100_200, 100_300])
+_touch = st.tuples(_side_px, st.integers(0, 3), _side_px, st.integers(0, 3)).map(
+    lambda t: (t[0] if t[1] else 0, t[1] * 100 if t[0] else 0, t[2] if t[3] else 0, t[3] * 100 if t[2] else 0),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_touch | st.none(), max_size=40))
+def test_l1_changes_equal_the_taq_aggregated_book_with_one_contributor(touches: list) -> None:
+    from adapters.polygon.l1 import EMPTY, l1_changes
+    from adapters.taq.book import AggregatedBook
+
+    book, old = AggregatedBook(), EMPTY
+    for t in touches:
+        expected = [(d.side, d.action, d.price, d.size) for d in book.apply("NBBO", t)]
+        new = t or EMPTY
+        assert l1_changes(old, new) == expected
+        old = new
