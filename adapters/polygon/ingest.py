@@ -7,6 +7,9 @@ records its ``next_url``; an interrupted ingest run again resumes from the last 
 ``next_url``, and a page fetched but not recorded is fetched again into the same file name, so no
 page is stored twice. The download folder is removed once the day is committed.
 
+Flat files. A ``trades_v1``/``quotes_v1`` daily CSV can replace the download of its kind
+(``adapters.polygon.flatfiles``); its rows go through the same conversion.
+
 Conversion. Rows outside the ET calendar day are counted and left out. The rest becomes the same
 catalog layout as the TAQ ingest: ``Equity`` instruments (``<TICKER>.<listing MIC>``), an L1
 ``OrderBookDelta`` book, NBBO ``QuoteTick``s and ``TradeTick``s, plus canonical tables under
@@ -34,6 +37,7 @@ from nautilus_trader.persistence.catalog import ParquetDataCatalog
 from adapters.polygon.config import PolygonIngestConfig
 from adapters.polygon.credentials import ApiKey, load_api_key
 from adapters.polygon.errors import PolygonFormatError
+from adapters.polygon.flatfiles import read_flat_file
 from adapters.polygon.loaders import build_quotes, build_trades, parse_quotes
 from adapters.polygon.providers import equity_from_ticker, fetch_ticker, ticker_record
 from adapters.polygon.reference import ConditionTable, ExchangeTable
@@ -111,6 +115,8 @@ def ingest_polygon(
     api_key: ApiKey | None = None,
     config: PolygonIngestConfig | None = None,
     progress: Progress | None = None,
+    trades_file: Path | None = None,
+    quotes_file: Path | None = None,
 ) -> PolygonIngestReport:
     """Ingest one day of Polygon trades and quotes for ``symbols`` into the catalog at ``catalog``.
 
@@ -128,6 +134,9 @@ def ingest_polygon(
         REST URL, page size, quote-size unit, retries.
     progress : callable, optional
         ``progress(stage, done, total)`` with symbols done out of the total.
+    trades_file, quotes_file : Path, optional
+        Flat files (``trades_v1``/``quotes_v1`` daily CSV, gzip or plain) to read that kind from
+        instead of downloading it; the reference data and instruments still come from REST.
 
     Returns
     -------
@@ -154,6 +163,12 @@ def ingest_polygon(
     exchanges = ExchangeTable(exchanges_raw)
     report.conditions = len(conditions)
 
+    flat: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for kind, path in (("trades", trades_file), ("quotes", quotes_file)):
+        if path is not None:
+            say(f"reading {Path(path).name}", 0, len(symbols))
+            flat[kind] = read_flat_file(Path(path), kind, [s.upper() for s in symbols])
+            report.flat_files[kind] = str(path)
     download_root = catalog / DOWNLOAD_DIR / stamp
     staging = catalog / f".staging-{uuid.uuid4().hex}"
     try:
@@ -167,7 +182,7 @@ def ingest_polygon(
             say(f"Polygon {symbol}", done, len(symbols))
             _ingest_symbol(
                 client, symbol.upper(), date, stamp, (day_start, day_end), download_root, staged, canonical,
-                conditions, exchanges, config, report,
+                conditions, exchanges, config, report, flat,
             )
         report.requests, report.retries = client.requests, client.retries
         manifest = canonical / "manifests" / f"{stamp}.json"
@@ -194,6 +209,7 @@ def _ingest_symbol(
     exchanges: ExchangeTable,
     config: PolygonIngestConfig,
     report: PolygonIngestReport,
+    flat: dict[str, dict[str, list[dict[str, Any]]]],
 ) -> None:
     ticker = fetch_ticker(client, symbol, date)
     record = ticker_record(ticker, f"/v3/reference/tickers/{symbol}")
@@ -210,7 +226,10 @@ def _ingest_symbol(
 
     rows: dict[str, list[dict[str, Any]]] = {}
     for kind in KINDS:
-        got, fetched = download_kind(client, download_root / safe / kind, kind, symbol, date, config.page_limit)
+        if kind in flat:
+            got, fetched = flat[kind].get(symbol, []), 0
+        else:
+            got, fetched = download_kind(client, download_root / safe / kind, kind, symbol, date, config.page_limit)
         inside, outside = _in_day(got, *day)
         rows[kind] = inside
         setattr(counts, f"{kind}_read", len(got))

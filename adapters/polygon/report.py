@@ -44,6 +44,7 @@ class PolygonIngestReport(msgspec.Struct):
     conditions: int = 0
     requests: int = 0
     retries: int = 0
+    flat_files: dict[str, str] = msgspec.field(default_factory=dict)
     warnings: list[str] = msgspec.field(default_factory=list)
 
     def to_builtins(self) -> dict[str, Any]:

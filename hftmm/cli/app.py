@@ -208,8 +208,10 @@ def ingest_polygon_cmd(
     catalog: Annotated[Path, typer.Option(help="Catalog root directory.")] = DEFAULT_CATALOG,
     rest_url: Annotated[str | None, typer.Option(help="REST base URL (default https://api.massive.com).")] = None,
     quote_size_unit: Annotated[str, typer.Option(help="Quote sizes in: auto, lots or shares.")] = "auto",
+    trades_file: Annotated[Path | None, typer.Option(help="Flat file trades_v1 (daily CSV, .gz or plain) instead of downloading trades.", exists=True, dir_okay=False)] = None,
+    quotes_file: Annotated[Path | None, typer.Option(help="Flat file quotes_v1 (daily CSV, .gz or plain) instead of downloading quotes.", exists=True, dir_okay=False)] = None,
 ) -> None:
-    """Download a day of Polygon/Massive trades and quotes (REST v3) into the Parquet catalog.
+    """Download a day of Polygon/Massive trades and quotes (REST v3, or flat files) into the Parquet catalog.
 
     The API key comes from MASSIVE_API_KEY / POLYGON_API_KEY, or a file named by MASSIVE_API_KEY_FILE. An interrupted download resumes where it stopped; re-ingesting a day replaces it.
     """
@@ -227,6 +229,8 @@ def ingest_polygon_cmd(
             date=date.date(),
             config=config,
             progress=lambda stage, done, total: progress.update(task, description=stage, completed=done, total=total),
+            trades_file=trades_file,
+            quotes_file=quotes_file,
         )
     table = Table(title=f"Polygon ingest {report.date}")
     for col in ("instrument", "deltas", "quote ticks", "trade ticks", "trades dropped", "quote sizes"):
