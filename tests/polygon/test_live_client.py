@@ -12,7 +12,10 @@ from nautilus_trader.model.data import QuoteTick, TradeTick
 from nautilus_trader.model.enums import BookAction, RecordFlag
 from nautilus_trader.model.identifiers import InstrumentId
 
+from prometheus_client import CollectorRegistry, generate_latest
+
 from adapters.polygon.feed_server import FeedEvent, PolygonFeedServer, events_from_catalog
+from adapters.polygon.metrics import PolygonMetricsCollector
 from tests.backtest.synthetic_catalog import build_catalog
 from tests.polygon.live_harness import KEY, start_harness, wait_for
 
@@ -119,6 +122,11 @@ def test_drop_mid_stream_reconnects_resubscribes_and_reports_the_gap(catalog: Pa
         assert gap.last_event_ns == first[-1][1]
         m = h.client.metrics()
         assert m["reconnects"] == 1 and m["gaps"] == 1 and m["last_gap"]["reason"] == gap.reason
+        registry = CollectorRegistry()
+        registry.register(PolygonMetricsCollector(h.client.metrics))
+        exported = generate_latest(registry).decode()
+        assert 'hftmm_polygon_reconnects_total{client="POLYGON"} 1.0' in exported
+        assert f'hftmm_polygon_quote_ticks_total{{client="POLYGON"}} {float(m["parser"]["quote_ticks"])}' in exported
         # The L1 book restarts with a snapshot (CLEAR, F_SNAPSHOT) after the gap.
         snapshots = [d for d in h.deltas if d.deltas[0].action == BookAction.CLEAR]
         assert len(snapshots) == 2
