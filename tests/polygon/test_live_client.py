@@ -11,7 +11,6 @@ import pytest
 from nautilus_trader.model.data import QuoteTick, TradeTick
 from nautilus_trader.model.enums import BookAction, RecordFlag
 from nautilus_trader.model.identifiers import InstrumentId
-
 from prometheus_client import CollectorRegistry, generate_latest
 
 from adapters.polygon.feed_server import FeedEvent, PolygonFeedServer, events_from_catalog
