@@ -226,3 +226,30 @@ def test_max_connections_ends_the_old_session(catalog: Path, events: list[FeedEv
             await server.stop()
 
     asyncio.run(run())
+
+
+def test_slow_consumer_status_then_drop_is_reconnected_with_the_status_in_the_gap(
+    catalog: Path, events: list[FeedEvent],
+) -> None:
+    slow = FeedEvent(events[99].ts, "Q.ACME",
+                     b'{"ev":"status","status":"slow_consumer","message":"consumer is too slow, disconnecting"}')
+    stream = [*events[:100], slow, *events[100:300]]
+
+    async def run() -> None:
+        server = PolygonFeedServer(stream, speed=0, api_key=KEY, record=True, max_batch=101,
+                                   pause_when_idle=True, drop_after=101)
+        port = await server.start()
+        h = await start_harness(port, catalog, IID)
+        try:
+            h.subscribe(IID)
+            await asyncio.wait_for(server.finished.wait(), 20)
+            await wait_for(lambda: len(h.received) >= 300, 10)
+        finally:
+            await h.stop()
+        await server.stop()
+        assert published(h.received) == expected([e.payload for e in events[:300]])
+        [gap] = h.gaps
+        assert gap.reason.startswith("status slow_consumer: consumer is too slow")
+        assert h.client.metrics()["statuses"]["slow_consumer"] == 1
+
+    asyncio.run(run())
