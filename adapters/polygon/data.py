@@ -212,6 +212,7 @@ class PolygonDataClient(LiveMarketDataClient):
                 self._log.error(f"{e}; not reconnecting (another session may be using this key)")
                 await ws.close()
                 self._ws = None
+                self._set_connected(False)
                 return
             if self._stopping:
                 return
@@ -221,6 +222,7 @@ class PolygonDataClient(LiveMarketDataClient):
             self._ws = None
             self._log.warning(f"Polygon WebSocket {reason}: reconnecting")
             if not await self._reconnect(disconnected, reason):
+                self._set_connected(False)  # the feed is gone for good: say so to the engine
                 return
 
     async def _reconnect(self, disconnected: int, reason: str) -> bool:

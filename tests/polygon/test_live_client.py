@@ -253,3 +253,48 @@ def test_slow_consumer_status_then_drop_is_reconnected_with_the_status_in_the_ga
         assert h.client.metrics()["statuses"]["slow_consumer"] == 1
 
     asyncio.run(run())
+
+
+def test_server_down_reconnects_with_backoff_then_gives_up(catalog: Path, events: list[FeedEvent]) -> None:
+    async def run() -> None:
+        server = PolygonFeedServer(events, speed=0.0001, api_key=KEY)
+        port = await server.start()
+        h = await start_harness(port, catalog, IID, max_reconnect_attempts=3)
+        try:
+            h.subscribe(IID)
+            await wait_for(lambda: h.client.metrics()["statuses"].get("success", 0) == 2, 5)
+            await server.stop()  # the server goes away: every attempt is refused
+            await wait_for(lambda: not h.client.is_connected, 10)
+            assert h.client.metrics()["failed_attempts"] == 3 and h.client.metrics()["reconnects"] == 0
+            assert h.gaps == []
+        finally:
+            await h.stop()
+
+    asyncio.run(run())
+
+
+def test_server_back_after_failed_attempts_is_one_gap(catalog: Path, events: list[FeedEvent]) -> None:
+    async def run() -> None:
+        first = PolygonFeedServer(events, speed=0.0001, api_key=KEY, record=True)
+        port = await first.start()
+        h = await start_harness(port, catalog, IID)
+        try:
+            h.subscribe(IID)
+            await wait_for(lambda: h.client.metrics()["statuses"].get("success", 0) == 2, 5)
+            await first.stop()
+            await wait_for(lambda: h.client.metrics()["failed_attempts"] >= 2, 10)
+            # A new server on the same port (a restarted replay: the day starts over).
+            second = PolygonFeedServer(events, speed=0, api_key=KEY, pause_when_idle=True, record=True)
+            await second.start(port=port)
+            await asyncio.wait_for(second.finished.wait(), 20)
+            await wait_for(lambda: len(h.received) >= first.stats.delivered + len(events), 10)
+            await second.stop()
+        finally:
+            await h.stop()
+        [gap] = h.gaps
+        before = [p for sent in first.stats.sent_per_connection.values() for p in sent]
+        assert gap.attempts >= 3 and "closed by the server" in gap.reason
+        assert gap.last_event_ns == expected(before)[-1][1]
+        assert published(h.received) == expected(before + [e.payload for e in events])
+
+    asyncio.run(run())
