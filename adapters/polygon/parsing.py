@@ -17,7 +17,7 @@ is what makes batch parsing fast.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from nautilus_trader.model.data import OrderBookDelta, OrderBookDeltas, QuoteTick, TradeTick
 from nautilus_trader.model.enums import AggressorSide, BookAction, OrderSide, RecordFlag
@@ -30,7 +30,6 @@ from adapters.polygon.reference import OFF_EXCHANGE_ID, ConditionTable
 from adapters.taq.book import ADD, ASK, BID, DELETE, PRICE_SCALE, UPDATE
 from adapters.taq.providers import PRICE_PRECISION
 
-NBBO = "NBBO"  # the single contributor of the L1 book
 _SIZE_RAW = 10**FIXED_PRECISION  # raw of one share at size precision 0
 _MS = 100_000_000_000_000  # a ms epoch is below this (see messages.ms_to_ns)
 _RAW_PER_UNIT = 10 ** (FIXED_PRECISION - PRICE_PRECISION)  # raw of 1e-4 $ at precision 4
