@@ -164,7 +164,11 @@ class PolygonDataClient(LiveMarketDataClient):
         self._log.info(f"Disconnected; {msgspec.json.encode(self.metrics()).decode()}")
 
     async def _open_session(self) -> ClientConnection:
-        """Connect and authenticate; raises ``PolygonAuthError`` / ``PolygonStatusError`` on refusal."""
+        """Connect and authenticate.
+
+        Raises ``PolygonAuthError`` (``auth_failed``/``auth_timeout`` answered) or ``PolygonStatusError``
+        (``max_connections``) on a refusal, ``TimeoutError`` when no answer comes in ``auth_timeout``.
+        """
         ws = await connect(self._config.ws_url, max_size=None, open_timeout=self._config.auth_timeout)
         try:
             await ws.send(msgspec.json.encode({"action": "auth", "params": self._api_key.reveal()}))
@@ -183,7 +187,8 @@ class PolygonDataClient(LiveMarketDataClient):
                             raise PolygonStatusError(status.status, status.message)
         except TimeoutError:
             await ws.close()
-            raise PolygonAuthError(f"no auth answer from {self._config.ws_url} in {self._config.auth_timeout} s") from None
+            # Silence is not a refusal: a reconnection retries it (only an explicit answer is final).
+            raise TimeoutError(f"no auth answer from {self._config.ws_url} in {self._config.auth_timeout} s") from None
         except BaseException:
             await ws.close()
             raise
