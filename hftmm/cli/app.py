@@ -78,6 +78,12 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     except ImportError:
         pass
     try:
+        from adapters.polygon.errors import PolygonError
+
+        types.append(PolygonError)
+    except ImportError:
+        pass
+    try:
         from hftmm.reports import ReportError
 
         types.append(ReportError)
@@ -198,6 +204,90 @@ def ingest_taq_cmd(
     )
     _print_ingest_report(report)
     out.print(f"catalog: {catalog}")
+
+
+@ingest_app.command("polygon")
+def ingest_polygon_cmd(
+    symbols: Annotated[str, typer.Option(help="Comma-separated Polygon tickers, e.g. AAPL,BRK.B.")],
+    date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d", "%Y%m%d"], help="Trade date (ET).")],
+    catalog: Annotated[Path, typer.Option(help="Catalog root directory.")] = DEFAULT_CATALOG,
+    rest_url: Annotated[str | None, typer.Option(help="REST base URL (default https://api.massive.com).")] = None,
+    quote_size_unit: Annotated[str, typer.Option(help="Quote sizes in: auto, lots or shares.")] = "auto",
+    trades_file: Annotated[Path | None, typer.Option(help="Flat file trades_v1 (daily CSV, .gz or plain) instead of downloading trades.", exists=True, dir_okay=False)] = None,
+    quotes_file: Annotated[Path | None, typer.Option(help="Flat file quotes_v1 (daily CSV, .gz or plain) instead of downloading quotes.", exists=True, dir_okay=False)] = None,
+) -> None:
+    """Download a day of Polygon/Massive trades and quotes (REST v3, or flat files) into the Parquet catalog.
+
+    The API key comes from MASSIVE_API_KEY / POLYGON_API_KEY, or a file named by MASSIVE_API_KEY_FILE. An interrupted download resumes where it stopped; re-ingesting a day replaces it.
+    """
+    from adapters.polygon.config import PolygonIngestConfig
+    from adapters.polygon.ingest import ingest_polygon
+
+    if quote_size_unit not in ("auto", "lots", "shares"):
+        raise CliError(f"--quote-size-unit must be auto, lots or shares, not {quote_size_unit!r}")
+    config = PolygonIngestConfig(quote_size_unit=quote_size_unit, **({"rest_url": rest_url} if rest_url else {}))  # type: ignore[arg-type]
+    with _progress() as progress:
+        task = progress.add_task("ingesting Polygon", total=None)
+        report = ingest_polygon(
+            catalog,
+            symbols=_parse_symbols(symbols) or [],
+            date=date.date(),
+            config=config,
+            progress=lambda stage, done, total: progress.update(task, description=stage, completed=done, total=total),
+            trades_file=trades_file,
+            quotes_file=quotes_file,
+        )
+    table = Table(title=f"Polygon ingest {report.date}")
+    for col in ("instrument", "deltas", "quote ticks", "trade ticks", "trades dropped", "quote sizes"):
+        table.add_column(col, justify="left" if col in ("instrument", "quote sizes") else "right")
+    for iid, c in sorted(report.instruments.items()):
+        table.add_row(iid, f"{c.deltas:,}", f"{c.quote_ticks:,}", f"{c.trade_ticks:,}",
+                      f"{sum(c.trades_dropped.values()):,}", c.quote_size_unit)
+    out.print(table)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {warning}")
+    out.print(f"catalog: {catalog}")
+
+
+# -- feed ------------------------------------------------------------------------------------
+
+
+@app.command()
+def feed(
+    date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d", "%Y%m%d"], help="Trade date to replay.")],
+    catalog: Annotated[Path, typer.Option(help="Catalog root.", exists=True, file_okay=False)] = DEFAULT_CATALOG,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8765,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    speed: Annotated[float, typer.Option(min=0.0, help="Replay speed, multiple of real time (0: as fast as possible).")] = 1.0,
+    symbols: Annotated[str | None, typer.Option(help="Only these tickers, e.g. AAPL,MSFT.")] = None,
+    quote_size_unit: Annotated[int, typer.Option(min=1, help="Shares per unit of the quote sizes sent (100: round lots).")] = 100,
+    hold_when_idle: Annotated[bool, typer.Option(help="Hold the replay clock while no client is subscribed.")] = False,
+) -> None:
+    """Serve a catalog day over Polygon's stocks WebSocket protocol (auth, subscribe, batched T/Q frames).
+
+    Clients connect to ws://HOST:PORT. If MASSIVE_API_KEY / POLYGON_API_KEY (or *_FILE) is set, clients must send that key; otherwise any key is accepted. Ctrl-C stops the server.
+    """
+    import asyncio
+
+    from adapters.polygon.credentials import load_api_key
+    from adapters.polygon.errors import PolygonAuthError
+    from adapters.polygon.feed_server import PolygonFeedServer, events_from_catalog
+
+    with err.status("loading the day"):
+        events = events_from_catalog(catalog, date.date(), _parse_symbols(symbols), quote_size_unit)
+    if not events:
+        raise CliError(f"no quotes or trades for {date.date()} in {catalog}")
+    try:
+        key: str | None = load_api_key().reveal()
+    except PolygonAuthError:
+        key = None
+    server = PolygonFeedServer(events, speed=speed, api_key=key, pause_when_idle=hold_when_idle)
+    out.print(f"replaying {len(events):,} events of {date.date()} at {speed:g}x on ws://{host}:{port} "
+              f"({'the API key from the environment is required' if key else 'any API key accepted'})")
+    try:
+        asyncio.run(server.serve_forever(host, port))
+    except KeyboardInterrupt:
+        out.print(f"stopped: {server.stats.delivered:,} messages delivered, {server.stats.connections} connection(s)")
 
 
 # -- sample ----------------------------------------------------------------------------------
