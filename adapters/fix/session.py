@@ -314,6 +314,12 @@ class Session:
             raise DoNotSend(msg_type)
         return seq
 
+    def send_test_request(self, test_req_id: str) -> None:
+        """Send a TestRequest (35=1); the counterparty answers with a Heartbeat echoing the id."""
+        if not self.is_logged_on:
+            raise SessionNotLoggedOn(f"{self.session_id} is not logged on")
+        self._generate_test_request(test_req_id)
+
     def logout(self, text: str = "") -> None:
         """Start a Logout; the connection closes on the answer or after ``logout_timeout_s``."""
         if self.connected and not self.sent_logout:
@@ -439,10 +445,11 @@ class Session:
 
     def _generate_business_reject(self, message: FixMessage, reason: int, text: str | None = None,
                                   tag: int | None = None) -> None:
-        body = [(45, message.get(34, "") or ""), (58, text or _BUSINESS_REJECT_TEXT.get(reason, "Other"))]
+        # FIX 4.4's BusinessMessageReject has no RefTagID (371): the tag goes into the Text, as QuickFIX does.
+        text = text or _BUSINESS_REJECT_TEXT.get(reason, "Other")
         if tag is not None:
-            body.append((371, str(tag)))
-        body += [(372, message.msg_type), (380, str(reason))]
+            text = f"{text} ({tag})"
+        body = [(45, message.get(34, "") or ""), (58, text), (372, message.msg_type), (380, str(reason))]
         self._incr_target()
         self.counters["business_rejects_sent"] += 1
         self.log.warning("%s: business reject of message %s (%s): %s", self.session_id, message.get(34),
