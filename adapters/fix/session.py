@@ -485,6 +485,15 @@ class Session:
         except _Disconnect as exc:
             self.log.warning("%s: %s; disconnecting", self.session_id, exc)
             self.disconnect()
+        except StoreError:
+            raise
+        except Exception:
+            # An engine bug or an unvalidated value (validate_messages=False) must not take the process
+            # down; dropping the connection is safe: the counterparty logs on again and resends.
+            self.counters["processing_errors"] += 1
+            self.log.exception("%s: failed to process message %s (%s); disconnecting", self.session_id,
+                               message.get(34), message.msg_type)
+            self.disconnect()
         if not queued and not self._disconnecting:
             self._next_queued()
 

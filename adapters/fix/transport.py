@@ -140,7 +140,10 @@ class FixAcceptor:
             self.refused += 1
             writer.close()
             return
-        await session.serve(reader, writer, frames, first)
+        try:
+            await session.serve(reader, writer, frames, first)
+        except Exception:
+            log.exception("FIX acceptor: session %s failed", session.session_id)
 
     async def _first_frame(self, reader: asyncio.StreamReader, frames: FrameReader) -> bytes:
         while True:
@@ -210,7 +213,10 @@ class FixInitiator:
                 self.connect_failures += 1
                 log.warning("%s: cannot connect to %s:%d: %s", self.session.session_id, config.host, config.port, exc)
             else:
-                await self.session.serve(reader, writer)
+                try:
+                    await self.session.serve(reader, writer)
+                except Exception:
+                    log.exception("%s: session failed; reconnecting", self.session.session_id)
             if not self._stopping:
                 await asyncio.sleep(config.reconnect_interval_s)
 

@@ -383,3 +383,19 @@ def test_garbage_and_invalid_messages_are_counted_not_fatal(dictionary: DataDict
             assert pair.initiator_session.counters["rejects_received"] == 1
 
     run(scenario)
+
+
+def test_unvalidated_garbage_value_disconnects_instead_of_crashing(dictionary: DataDictionary) -> None:
+    async def scenario() -> None:
+        async with Pair(dictionary, validate_messages=False) as pair:
+            a = pair.acceptor_session
+            writer = pair.initiator_session._write  # noqa: SLF001 - the test injects raw bytes
+            assert writer is not None
+            seq = pair.initiator_session.next_sender_seq
+            writer(encode([(35, "2"), (34, str(seq)), (49, "HFTMM"), (52, pair.initiator_session._now_text()),  # noqa: SLF001
+                           (56, "VENUE"), (7, "x"), (16, "0")]))  # BeginSeqNo not a number
+            await until(lambda: a.counters["processing_errors"] == 1, what="the processing error")
+            await until(lambda: a.counters["disconnects"] == 1)
+            await pair.initiator_session.wait_logged_on(5)  # the initiator logs on again
+
+    run(scenario)
