@@ -6,6 +6,8 @@ dictionary validation the session runs on every inbound message, and encode (Bod
 CheckSum computed). Median and p99 of single calls (time.perf_counter_ns around each call, garbage
 collector off; the clock read is about 0.05 µs). The issue's goal: parse an ExecutionReport in
 under 10 µs. simplefix is timed in the same run when it is importable (it is not a dependency).
+Last, what the session adds per sent message: FileStore.save_sent without and with fsync (in a
+temporary directory; the fsync figure is the disk's).
 
     .venv/bin/python bench/bench_fix_codec.py [--calls 50000]
 """
@@ -17,6 +19,7 @@ import importlib.util
 import os
 import platform
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.fix.codec import decode, encode  # noqa: E402
 from adapters.fix.dictionary import DataDictionary  # noqa: E402
+from adapters.fix.store import FileStore  # noqa: E402
 from bench.bench_quotes import timeit  # noqa: E402
 
 EXECUTION_REPORT = [
@@ -75,6 +79,12 @@ def main() -> None:
         fn(0)  # warm caches outside the measurement
         med, p99 = timeit(fn, n)
         print(f"{name:<40}{med:>11.2f}{p99:>9.2f}")
+    with tempfile.TemporaryDirectory() as directory:
+        for sync, calls in ((False, n), (True, min(n, 2_000))):
+            store = FileStore(Path(directory) / str(sync), "bench", sync=sync)
+            med, p99 = timeit(lambda i, s=store: s.save_sent(i + 1, raw), calls)
+            store.close()
+            print(f"{f'FileStore.save_sent (sync={sync})':<40}{med:>11.2f}{p99:>9.2f}")
 
 
 if __name__ == "__main__":

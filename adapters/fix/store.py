@@ -5,9 +5,13 @@ ask to be resent is always on record), and bumps the inbound number *after* a me
 (a crash in between makes the session ask for that message again rather than lose it).
 
 - :class:`MemoryStore`: for tests and throw-away sessions.
-- :class:`FileStore`: three files per session in a directory; with ``sync=True`` (default) every
-  write is fsynced before the call returns, so an OS crash or power loss cannot lose a message that
-  was sent. Without it, a process crash still loses nothing (the page cache survives).
+- :class:`FileStore`: three files per session in a directory; with ``sync=True`` (default) a sent
+  message is fsynced before ``save_sent`` returns, so an OS crash or power loss cannot lose a message
+  that went out (the next sender number is recovered from the messages themselves). The inbound
+  number is written but not fsynced: after a power loss it may lag, and the session then asks for
+  messages it already processed, which arrive flagged PossDupFlag=Y (one fsync per inbound message
+  would cost a disk flush each). Without ``sync``, a process crash still loses nothing (the page
+  cache survives).
 - :class:`RedisStore`: the same state in Redis (redis-py), so a standby process on another host can
   take the session over; one round trip per sent message (a MULTI/EXEC transaction).
 """
@@ -116,7 +120,8 @@ class FileStore:
     Files, named after the session (``FIX.4.4-ISLD-TW44``):
 
     - ``.seqnums``: ``next sender : next target``, fixed width, overwritten in place (one short
-      ``pwrite`` at offset 0, so it is never half old, half new);
+      ``pwrite`` at offset 0, so it is never half old, half new); on open the sender number is at
+      least one past the last stored message, so this file needs no fsync when a message is sent;
     - ``.body``: every sent message appended as ``seq:length\\n<frame>\\n``; the index is rebuilt
       on open, and a record cut short by a crash (never sent: the store is written first) is
       truncated away with a warning;
@@ -129,7 +134,7 @@ class FileStore:
     session_name : str
         File name prefix, unique per session.
     sync : bool, default True
-        ``os.fsync`` after every write.
+        ``os.fsync`` a sent message (and resets, and explicit sender-number changes) before returning.
     """
 
     def __init__(self, directory: Path | str, session_name: str, *, sync: bool = True) -> None:
@@ -176,6 +181,8 @@ class FileStore:
                 break
             self._index[seq] = (start, length)
             pos = good_end = start + length + 1
+        if self._index:
+            self._sender = max(self._sender, max(self._index) + 1)
         if good_end < len(content):
             log.warning("%s: dropping %d bytes of an incomplete record at offset %d",
                         self._body_path, len(content) - good_end, good_end)
@@ -186,9 +193,10 @@ class FileStore:
         if self.sync:
             os.fsync(fd)
 
-    def _write_seqnums(self) -> None:
+    def _write_seqnums(self, *, sync: bool = True) -> None:
         os.pwrite(self._seq_fd, _SEQ_FORMAT % (self._sender, self._target), 0)
-        self._fsync(self._seq_fd)
+        if sync:
+            self._fsync(self._seq_fd)
 
     def _write_creation_time(self) -> None:
         self._created = datetime.now(UTC)
@@ -208,7 +216,7 @@ class FileStore:
 
     def set_next_target_seq(self, seq: int) -> None:
         self._target = seq
-        self._write_seqnums()
+        self._write_seqnums(sync=False)
 
     def save_sent(self, seq: int, raw: bytes) -> None:
         body = self._body
@@ -220,7 +228,7 @@ class FileStore:
         self._fsync(body.fileno())
         self._index[seq] = (start, len(raw))
         self._sender = seq + 1
-        self._write_seqnums()
+        self._write_seqnums(sync=False)  # recoverable from the body, which is synced
 
     def get_sent(self, begin: int, end: int) -> list[tuple[int, bytes]]:
         out = []
