@@ -38,10 +38,13 @@ from adapters.fix.config import SessionConfig
 from adapters.fix.dictionary import DataDictionary
 from adapters.fix.errors import (
     BusinessReject,
+    CompIdProblem,
     DoNotSend,
+    IncorrectTagValue,
     InvalidMessage,
     RejectLogon,
     RequiredTagMissing,
+    SendingTimeAccuracyProblem,
     SessionNotLoggedOn,
     SessionRejectError,
     StoreError,
@@ -55,30 +58,6 @@ log = logging.getLogger(__name__)
 
 ADMIN_TYPES = frozenset({"0", "1", "2", "3", "4", "5", "A"})
 
-# SessionRejectReason (373) values the session itself produces (the others come from errors.py).
-REJECT_REQUIRED_TAG_MISSING = 1
-REJECT_VALUE_INCORRECT = 5
-REJECT_COMPID_PROBLEM = 9
-REJECT_SENDING_TIME = 10
-_REJECT_TEXT = {
-    0: "Invalid tag number",
-    1: "Required tag missing",
-    2: "Tag not defined for this message type",
-    3: "Undefined Tag",
-    4: "Tag specified without a value",
-    5: "Value is incorrect (out of range) for this tag",
-    6: "Incorrect data format for value",
-    7: "Decryption problem",
-    8: "Signature problem",
-    9: "CompID problem",
-    10: "SendingTime accuracy problem",
-    11: "Invalid MsgType",
-    13: "Tag appears more than once",
-    14: "Tag specified out of required order",
-    15: "Repeating group fields out of order",
-    16: "Incorrect NumInGroup count for repeating group",
-    17: "Non Data value includes field delimiter",
-}
 _BUSINESS_REJECT_TEXT = {
     0: "Other",
     1: "Unknown ID",
@@ -144,7 +123,6 @@ class Session:
         self._close: Callable[[], None] | None = None
         self._logged_on_event = asyncio.Event()
         self._reset_connection_state()
-        self.enabled = True
         application.on_create(self)
 
     # --- state ----------------------------------------------------------------------------
@@ -205,11 +183,7 @@ class Session:
         """
         frames = frames or FrameReader()
         self._reset_connection_state()
-
-        def write(data: bytes) -> None:
-            writer.write(data)
-
-        self._write = write
+        self._write = writer.write
         self._close = writer.close
         self.counters["connections"] += 1
         timer = asyncio.create_task(self._timer(), name=f"fix-timer-{self.session_id}")
@@ -416,7 +390,7 @@ class Session:
         self.application.to_admin(message, self)
         self._write_raw(encode(message.fields, self.config.begin_string))
 
-    def _generate_reject(self, message: FixMessage, reason: int, tag: int | None, text: str | None = None) -> None:
+    def _generate_reject(self, message: FixMessage, error: SessionRejectError) -> None:
         """Session-level Reject (35=3), QuickFIX's way: RefSeqNum, Text, RefTagID, RefMsgType, reason."""
         if not self.received_logon:
             raise _Disconnect("a message to reject arrived before the Logon")
@@ -430,17 +404,16 @@ class Session:
         body: list[tuple[int, str]] = []
         if seq_text:
             body.append((45, seq_text))
-        body.append((58, text or _REJECT_TEXT.get(reason, "Other")))
-        if tag is not None:
-            body.append((371, str(tag)))
+        body.append((58, error.text))
+        if error.tag is not None:
+            body.append((371, str(error.tag)))
         if msg_type:
             body.append((372, msg_type))
-        body.append((373, str(reason)))
+        body.append((373, str(error.reason)))
         if msg_type not in ("A", "4") and seq_text == str(self.store.next_target_seq()):
             self._incr_target()
         self.counters["rejects_sent"] += 1
-        self.log.warning("%s: rejecting message %s (%s): %s%s", self.session_id, seq_text, msg_type,
-                         _REJECT_TEXT.get(reason, "Other"), "" if tag is None else f" tag {tag}")
+        self.log.warning("%s: rejecting message %s (%s): %s", self.session_id, seq_text, msg_type, error)
         self._send_raw("3", body, header=header)
 
     def _generate_business_reject(self, message: FixMessage, reason: int, text: str | None = None,
@@ -516,7 +489,7 @@ class Session:
             else:
                 self._next_app(message)
         except SessionRejectError as exc:
-            self._generate_reject(message, exc.reason, exc.tag)
+            self._generate_reject(message, exc)
             if msg_type == "A":
                 raise _Disconnect("invalid Logon") from exc
         except _UnsupportedVersion:
@@ -569,11 +542,11 @@ class Session:
         except ValueError as exc:
             raise _Disconnect("SendingTime missing or malformed") from exc
         if not self._is_good_time(sending_time):
-            self._generate_reject(message, REJECT_SENDING_TIME, None)
+            self._generate_reject(message, SendingTimeAccuracyProblem())
             self._generate_logout()
             return False
         if message.get(49) != self.config.target_comp_id or message.get(56) != self.config.sender_comp_id:
-            self._generate_reject(message, REJECT_COMPID_PROBLEM, None)
+            self._generate_reject(message, CompIdProblem())
             self._generate_logout()
             return False
         seq = message.seq_num
@@ -617,16 +590,16 @@ class Session:
             return
         orig = message.get(122)
         if orig is None:
-            self._generate_reject(message, REJECT_REQUIRED_TAG_MISSING, 122)
+            self._generate_reject(message, RequiredTagMissing(122, "PossDupFlag=Y without OrigSendingTime"))
             return
         try:
             orig_time = parse_utc_timestamp(orig)
             sending_time = parse_utc_timestamp(message.get(52, "") or "")
         except ValueError:
-            self._generate_reject(message, REJECT_SENDING_TIME, None)
+            self._generate_reject(message, SendingTimeAccuracyProblem())
             return
         if orig_time > sending_time:
-            self._generate_reject(message, REJECT_SENDING_TIME, None)
+            self._generate_reject(message, SendingTimeAccuracyProblem())
             self._generate_logout()
 
     def _check_store_window(self) -> None:
@@ -641,8 +614,8 @@ class Session:
     # --- admin message handlers -----------------------------------------------------------
 
     def _next_logon(self, logon: FixMessage) -> None:
-        if not self.enabled or (self.schedule is not None and not self.schedule.is_open(self.clock())):
-            raise _Disconnect("Logon outside the session window or session disabled")
+        if self.schedule is not None and not self.schedule.is_open(self.clock()):
+            raise _Disconnect("Logon outside the session window")
         reset_flag = logon.get(141) == "Y"
         self.received_reset = reset_flag
         if reset_flag:
@@ -707,7 +680,7 @@ class Session:
         if new_seq > expected:
             self.store.set_next_target_seq(new_seq)
         elif new_seq < expected:
-            self._generate_reject(message, REJECT_VALUE_INCORRECT, None)
+            self._generate_reject(message, IncorrectTagValue(None, f"NewSeqNo {new_seq} below {expected}"))
 
     def _next_logout(self, message: FixMessage) -> None:
         if not self._verify(message, False, False):
