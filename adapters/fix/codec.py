@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 
 from adapters.fix.errors import BadBodyLength, BadChecksum, GarbledMessage, HeaderOrderError
 
@@ -26,6 +27,8 @@ SOH = "\x01"
 SOH_BYTE = b"\x01"
 
 BEGIN_STRING, BODY_LENGTH, MSG_TYPE, CHECKSUM = 8, 9, 35, 10
+
+BY_TAG = itemgetter(0)  # sort key of (tag, value) fields
 
 # Length field -> the data field it prefixes (FIX 4.4 LENGTH/DATA pairs).
 DATA_FIELDS: dict[int, int] = {

@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.fix.codec import FixMessage
+from adapters.fix.codec import BY_TAG, FixMessage
 from adapters.fix.errors import (
     GroupCountMismatch,
     IncorrectDataFormat,
@@ -313,7 +313,7 @@ class DataDictionary:
         """QuickFIX's per-field checks, in tag order (see the module docstring)."""
         entry_counts = {count_tag: len(entries) for count_tag, _, entries in groups}
         last = None
-        for tag, value in sorted(fields, key=_by_tag):
+        for tag, value in sorted(fields, key=BY_TAG):
             if tag == last:
                 raise RepeatedTag(tag)
             last = tag
@@ -344,10 +344,6 @@ class DataDictionary:
 def _children(root: ET.Element, name: str) -> list[ET.Element]:
     node = root.find(name)
     return list(node) if node is not None else []
-
-
-def _by_tag(item: tuple[int, str]) -> int:
-    return item[0]
 
 
 def _in_enum(fdef: FieldDef, value: str) -> bool:

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from adapters.fix.application import Application
-from adapters.fix.codec import FixMessage, FrameReader, decode, encode
+from adapters.fix.codec import BY_TAG, FixMessage, FrameReader, decode, encode
 from adapters.fix.config import SessionConfig
 from adapters.fix.dictionary import DataDictionary
 from adapters.fix.errors import (
@@ -307,7 +307,7 @@ class Session:
     def _header(self, msg_type: str, seq: int, extra: Iterable[tuple[int, str]] = ()) -> list[tuple[int, str]]:
         fields = [(34, str(seq)), (49, self.config.sender_comp_id), (52, self._now_text()),
                   (56, self.config.target_comp_id), *extra]
-        fields.sort(key=_by_tag)
+        fields.sort(key=BY_TAG)
         return [(35, msg_type), *fields]
 
     def _send_raw(self, msg_type: str, body: list[tuple[int, str]], *, header: Iterable[tuple[int, str]] = (),
@@ -764,7 +764,7 @@ class Session:
                 in_header = False
                 body.append((tag, value))
         header += [(43, "Y"), (52, self._now_text()), (122, original_time)]
-        header.sort(key=_by_tag)
+        header.sort(key=BY_TAG)
         message = FixMessage([(35, stored.msg_type), *header, *body])
         try:
             self.application.to_app(message, self)
@@ -838,7 +838,3 @@ class Session:
             self.test_requests += 1
         elif since_sent >= interval and not self.test_requests:
             self._generate_heartbeat()
-
-
-def _by_tag(item: tuple[int, str]) -> int:
-    return item[0]

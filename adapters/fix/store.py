@@ -70,7 +70,24 @@ class MessageStore(Protocol):
         ...
 
 
-class MemoryStore:
+class _CachedNumbers:
+    """The in-memory copy of a store's numbers that every store keeps (reads never touch I/O)."""
+
+    _sender: int
+    _target: int
+    _created: datetime
+
+    def next_sender_seq(self) -> int:
+        return self._sender
+
+    def next_target_seq(self) -> int:
+        return self._target
+
+    def creation_time(self) -> datetime:
+        return self._created
+
+
+class MemoryStore(_CachedNumbers):
     """A store that lives as long as the process."""
 
     def __init__(self) -> None:
@@ -78,12 +95,6 @@ class MemoryStore:
         self._target = 1
         self._messages: dict[int, bytes] = {}
         self._created = datetime.now(UTC)
-
-    def next_sender_seq(self) -> int:
-        return self._sender
-
-    def next_target_seq(self) -> int:
-        return self._target
 
     def set_next_sender_seq(self, seq: int) -> None:
         self._sender = seq
@@ -98,9 +109,6 @@ class MemoryStore:
     def get_sent(self, begin: int, end: int) -> list[tuple[int, bytes]]:
         return [(s, self._messages[s]) for s in sorted(self._messages) if begin <= s <= end]
 
-    def creation_time(self) -> datetime:
-        return self._created
-
     def reset(self) -> None:
         self._sender = self._target = 1
         self._messages.clear()
@@ -114,7 +122,7 @@ _SEQ_FORMAT = b"%020d:%020d\n"
 _SEQ_LEN = len(_SEQ_FORMAT % (0, 0))
 
 
-class FileStore:
+class FileStore(_CachedNumbers):
     """Sequence numbers and sent messages in files under ``directory``.
 
     Files, named after the session (``FIX.4.4-ISLD-TW44``):
@@ -204,12 +212,6 @@ class FileStore:
         tmp.write_text(self._created.isoformat())
         os.replace(tmp, self._session_path)
 
-    def next_sender_seq(self) -> int:
-        return self._sender
-
-    def next_target_seq(self) -> int:
-        return self._target
-
     def set_next_sender_seq(self, seq: int) -> None:
         self._sender = seq
         self._write_seqnums()
@@ -237,9 +239,6 @@ class FileStore:
             out.append((seq, os.pread(self._body.fileno(), length, start)))
         return out
 
-    def creation_time(self) -> datetime:
-        return self._created
-
     def reset(self) -> None:
         self._body.truncate(0)
         self._body.flush()
@@ -254,7 +253,7 @@ class FileStore:
         os.close(self._seq_fd)
 
 
-class RedisStore:
+class RedisStore(_CachedNumbers):
     """Sequence numbers and sent messages in Redis, for failover between hosts.
 
     Keys, under ``{prefix}:{session_name}``: ``:seq`` (hash ``sender``/``target``), ``:msgs``
@@ -301,12 +300,6 @@ class RedisStore:
         except self._errors as exc:
             raise StoreError(f"redis write failed: {exc}") from exc
 
-    def next_sender_seq(self) -> int:
-        return self._sender
-
-    def next_target_seq(self) -> int:
-        return self._target
-
     def set_next_sender_seq(self, seq: int) -> None:
         self._call(lambda p: p.hset(self._seq_key, "sender", seq))
         self._sender = seq
@@ -327,9 +320,6 @@ class RedisStore:
         except self._errors as exc:
             raise StoreError(f"redis read failed: {exc}") from exc
         return [(k, v) for k, v in zip(wanted, values, strict=True) if v is not None]
-
-    def creation_time(self) -> datetime:
-        return self._created
 
     def reset(self) -> None:
         created = datetime.now(UTC)

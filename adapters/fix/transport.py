@@ -192,11 +192,13 @@ class FixInitiator:
         self._server_hostname = (config.tls.server_hostname or config.host) if config.tls is not None else None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stop_event = asyncio.Event()
         self.connect_failures = 0
 
     async def start(self) -> None:
         """Start connecting in the background."""
         self._stopping = False
+        self._stop_event.clear()
         self._task = asyncio.create_task(self._run(), name=f"fix-initiator-{self.session.session_id}")
 
     async def _run(self) -> None:
@@ -204,7 +206,7 @@ class FixInitiator:
         while not self._stopping:
             schedule = self.session.schedule
             if schedule is not None and not schedule.is_open(utc_now()):
-                await asyncio.sleep(config.reconnect_interval_s)
+                await self._pause(config.reconnect_interval_s)
                 continue
             try:
                 reader, writer = await asyncio.open_connection(
@@ -218,11 +220,17 @@ class FixInitiator:
                 except Exception:
                     log.exception("%s: session failed; reconnecting", self.session.session_id)
             if not self._stopping:
-                await asyncio.sleep(config.reconnect_interval_s)
+                await self._pause(config.reconnect_interval_s)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep between attempts, cut short by :meth:`stop`."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_event.wait(), seconds)
 
     async def stop(self, timeout: float | None = None) -> None:
         """Log out (waiting for the answer up to the logout timeout) and stop reconnecting."""
         self._stopping = True
+        self._stop_event.set()
         if self.session.is_logged_on:
             self.session.logout()
         if self._task is not None:

@@ -132,33 +132,27 @@ class _Connection:
     buffer: bytearray = field(default_factory=bytearray)
 
 
-async def _read_until(conn: _Connection, token: bytes, timeout: float) -> bytes:
-    deadline = time.monotonic() + timeout
-    while True:
-        at = conn.buffer.find(token)
-        if at >= 0:
-            data = bytes(conn.buffer[: at + len(token)])
-            del conn.buffer[: at + len(token)]
-            return data
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError(f"no {token!r} within {timeout} s")
-        chunk = await asyncio.wait_for(conn.reader.read(65536), remaining)
-        if not chunk:
-            raise ConnectionError("Was disconnected, expected data")
-        conn.buffer += chunk
+async def _read_more(conn: _Connection, deadline: float) -> None:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError("no complete message in time")
+    chunk = await asyncio.wait_for(conn.reader.read(65536), remaining)
+    if not chunk:
+        raise ConnectionError("Was disconnected, expected data")
+    conn.buffer += chunk
 
 
-async def _read_exactly(conn: _Connection, count: int, timeout: float) -> bytes:
-    deadline = time.monotonic() + timeout
+async def _read_until(conn: _Connection, token: bytes, deadline: float) -> bytes:
+    while (at := conn.buffer.find(token)) < 0:
+        await _read_more(conn, deadline)
+    data = bytes(conn.buffer[: at + len(token)])
+    del conn.buffer[: at + len(token)]
+    return data
+
+
+async def _read_exactly(conn: _Connection, count: int, deadline: float) -> bytes:
     while len(conn.buffer) < count:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError(f"message body incomplete after {timeout} s")
-        chunk = await asyncio.wait_for(conn.reader.read(65536), remaining)
-        if not chunk:
-            raise ConnectionError("Was disconnected, expected data")
-        conn.buffer += chunk
+        await _read_more(conn, deadline)
     data = bytes(conn.buffer[:count])
     del conn.buffer[:count]
     return data
@@ -166,13 +160,14 @@ async def _read_exactly(conn: _Connection, count: int, timeout: float) -> bytes:
 
 async def read_fix_message(conn: _Connection, timeout: float) -> str:
     """One message as FixParser.rb reads it: through ``SOH 9=``, the length, the body, the CheckSum."""
-    head = await _read_until(conn, b"\x019=", timeout)
-    length_field = await _read_until(conn, b"\x01", timeout)
+    deadline = time.monotonic() + timeout
+    head = await _read_until(conn, b"\x019=", deadline)
+    length_field = await _read_until(conn, b"\x01", deadline)
     length_text = length_field[:-1]
     if not length_text.isdigit():
         raise ConnectionError(f"BodyLength {length_text!r} is not a number")
-    body = await _read_exactly(conn, int(length_text), timeout)
-    trailer = await _read_until(conn, b"\x01", timeout)
+    body = await _read_exactly(conn, int(length_text), deadline)
+    trailer = await _read_until(conn, b"\x01", deadline)
     return (head + length_field + body + trailer).decode("latin-1")
 
 

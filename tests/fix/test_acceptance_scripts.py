@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from adapters.fix.application import Application
-from adapters.fix.codec import FixMessage
+from adapters.fix.codec import BY_TAG, FixMessage
 from adapters.fix.config import SessionConfig, StoreConfig
 from adapters.fix.dictionary import DataDictionary
 from adapters.fix.errors import UnsupportedMessageType
@@ -73,7 +73,7 @@ class EchoApplication(Application):
         header = [(t, v) for t, v in message.fields if session.dictionary.is_header_field(t) and t not in _SESSION_HEADER]
         body = sorted(((t, v) for t, v in message.fields
                        if not session.dictionary.is_header_field(t) and not session.dictionary.is_trailer_field(t)),
-                      key=lambda f: f[0])
+                      key=BY_TAG)
         session.send(message.msg_type, body, header=header)
 
 

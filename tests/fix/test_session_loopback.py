@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from adapters.fix.application import Application
@@ -15,7 +17,7 @@ from adapters.fix.codec import FixMessage, encode
 from adapters.fix.config import SessionConfig
 from adapters.fix.dictionary import DataDictionary
 from adapters.fix.errors import BusinessReject, DoNotSend, SessionNotLoggedOn
-from adapters.fix.session import Session
+from adapters.fix.session import Session, utc_now
 from adapters.fix.store import FileStore, MemoryStore, MessageStore
 from adapters.fix.transport import FixAcceptor, FixInitiator
 from tests.fix.proxy import FixProxy
@@ -71,11 +73,17 @@ def configs(port: int, **overrides: object) -> tuple[SessionConfig, SessionConfi
 
 
 class Pair:
-    """An acceptor and an initiator session, optionally through a proxy."""
+    """An acceptor and an initiator session, optionally through a proxy.
+
+    ``overrides`` go into both configs, ``acceptor_settings`` / ``initiator_settings`` into one;
+    ``acceptor_clock`` replaces the venue's wall clock; ``wait_logon=False`` returns at once.
+    """
 
     def __init__(self, dictionary: DataDictionary, *, acceptor_store: MessageStore | None = None,
                  initiator_store: MessageStore | None = None, proxy_drop: object = None,
                  acceptor_app: Application | None = None, initiator_app: Application | None = None,
+                 acceptor_clock: Callable[[], datetime] | None = None, acceptor_settings: dict[str, object] | None = None,
+                 initiator_settings: dict[str, object] | None = None, wait_logon: bool = True,
                  **overrides: object) -> None:
         self.dictionary = dictionary
         self.acceptor_store = acceptor_store or MemoryStore()
@@ -83,12 +91,18 @@ class Pair:
         self.acceptor_app = acceptor_app or Recorder()
         self.initiator_app = initiator_app or Recorder()
         self.proxy_drop = proxy_drop
+        self.acceptor_clock = acceptor_clock or utc_now
+        self.acceptor_settings = acceptor_settings or {}
+        self.initiator_settings = initiator_settings or {}
+        self.wait_logon = wait_logon
         self.overrides = overrides
         self.use_proxy = proxy_drop is not None
 
     async def __aenter__(self) -> Pair:
         acceptor_config, _ = configs(0, **self.overrides)
-        self.acceptor_session = Session(acceptor_config, self.acceptor_app, self.acceptor_store, self.dictionary)
+        acceptor_config = msgspec.structs.replace(acceptor_config, **self.acceptor_settings)
+        self.acceptor_session = Session(acceptor_config, self.acceptor_app, self.acceptor_store, self.dictionary,
+                                        clock=self.acceptor_clock)
         self.acceptor = FixAcceptor([self.acceptor_session], "127.0.0.1", 0)
         await self.acceptor.start()
         port = self.acceptor.port
@@ -98,11 +112,13 @@ class Pair:
             await self.proxy.start()
             port = self.proxy.port
         _, initiator_config = configs(port, **self.overrides)
+        initiator_config = msgspec.structs.replace(initiator_config, **self.initiator_settings)
         self.initiator_session = Session(initiator_config, self.initiator_app, self.initiator_store, self.dictionary)
         self.initiator = FixInitiator(self.initiator_session)
         await self.initiator.start()
-        await self.initiator_session.wait_logged_on(5)
-        await until(lambda: self.acceptor_session.is_logged_on, what="acceptor logon")
+        if self.wait_logon:
+            await self.initiator_session.wait_logged_on(5)
+            await until(lambda: self.acceptor_session.is_logged_on, what="acceptor logon")
         return self
 
     async def __aexit__(self, *exc: object) -> None:

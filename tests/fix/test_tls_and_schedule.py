@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from adapters.fix.schedule import SessionSchedule
 from adapters.fix.session import Session
 from adapters.fix.store import MemoryStore
 from adapters.fix.transport import FixAcceptor, FixInitiator
-from tests.fix.test_session_loopback import Recorder, configs, execution_report, order, run, until
+from tests.fix.test_session_loopback import Pair, Recorder, configs, execution_report, order, run, until
 
 
 @pytest.fixture
@@ -124,22 +123,15 @@ class Clock:
 
 def test_acceptor_refuses_logon_outside_the_window(dictionary: DataDictionary) -> None:
     async def scenario() -> None:
-        acceptor_config, _ = configs(0, schedule=ET_DAY, check_latency=False)
         clock = Clock(utc("2026-01-05 12:00:00"))  # 07:00 ET
-        venue = Session(acceptor_config, Recorder(), MemoryStore(), dictionary, clock=clock)
-        acceptor = FixAcceptor([venue], "127.0.0.1", 0)
-        await acceptor.start()
-        _, initiator_config = configs(acceptor.port, check_latency=False)
-        client = Session(initiator_config, Recorder(), MemoryStore(), dictionary)
-        initiator = FixInitiator(client)
-        await initiator.start()
-        await until(lambda: venue.counters["disconnects"] >= 1, what="the refusal")
-        assert not client.is_logged_on
-        assert venue.counters["sent"] == 0  # no Logon answer
-        clock.now = utc("2026-01-05 15:00:00")  # 10:00 ET: the next attempt succeeds
-        await client.wait_logged_on(5)
-        await initiator.stop()
-        await acceptor.stop()
+        async with Pair(dictionary, acceptor_clock=clock, acceptor_settings={"schedule": ET_DAY},
+                        check_latency=False, wait_logon=False) as pair:
+            venue, client = pair.acceptor_session, pair.initiator_session
+            await until(lambda: venue.counters["disconnects"] >= 1, what="the refusal")
+            assert not client.is_logged_on
+            assert venue.counters["sent"] == 0  # no Logon answer
+            clock.now = utc("2026-01-05 15:00:00")  # 10:00 ET: the next attempt succeeds
+            await client.wait_logged_on(5)
 
     run(scenario)
 
@@ -150,40 +142,23 @@ def test_new_window_starts_fresh_sequence_numbers(dictionary: DataDictionary) ->
         store.set_next_sender_seq(50)
         store.set_next_target_seq(60)
         store._created = utc("2026-01-02 15:00:00")  # noqa: SLF001 - a store from last Friday's session
-        acceptor_config, _ = configs(0, schedule=ET_DAY, check_latency=False)
         clock = Clock(utc("2026-01-05 15:00:00"))
-        venue = Session(acceptor_config, Recorder(), store, dictionary, clock=clock)
-        acceptor = FixAcceptor([venue], "127.0.0.1", 0)
-        await acceptor.start()
-        _, initiator_config = configs(acceptor.port, check_latency=False)
-        client = Session(initiator_config, Recorder(), MemoryStore(), dictionary)
-        initiator = FixInitiator(client)
-        await initiator.start()
-        await client.wait_logged_on(5)
-        assert (venue.next_sender_seq, venue.next_target_seq) == (2, 2)
-        await initiator.stop()
-        await acceptor.stop()
+        async with Pair(dictionary, acceptor_store=store, acceptor_clock=clock,
+                        acceptor_settings={"schedule": ET_DAY}, check_latency=False) as pair:
+            assert (pair.acceptor_session.next_sender_seq, pair.acceptor_session.next_target_seq) == (2, 2)
 
     run(scenario)
 
 
 def test_logged_on_session_logs_out_when_the_window_closes(dictionary: DataDictionary) -> None:
     async def scenario() -> None:
-        acceptor_config, _ = configs(0, schedule=ET_DAY, check_latency=False)
         clock = Clock(utc("2026-01-05 20:59:00"))
-        venue = Session(acceptor_config, Recorder(), MemoryStore(), dictionary, clock=clock)
-        acceptor = FixAcceptor([venue], "127.0.0.1", 0)
-        await acceptor.start()
-        _, initiator_config = configs(acceptor.port, reconnect_interval_s=30.0, check_latency=False)
-        client = Session(initiator_config, Recorder(), MemoryStore(), dictionary)
-        initiator = FixInitiator(client)
-        await initiator.start()
-        await client.wait_logged_on(5)
-        clock.now = utc("2026-01-05 21:00:01")
-        await until(lambda: not client.is_logged_on and not venue.connected, what="the logout")
-        assert venue.counters["disconnects"] == 1
-        await initiator.stop(timeout=0.5)
-        await acceptor.stop()
-        await asyncio.sleep(0)
+        async with Pair(dictionary, acceptor_clock=clock, acceptor_settings={"schedule": ET_DAY},
+                        initiator_settings={"reconnect_interval_s": 30.0}, check_latency=False) as pair:
+            venue, client = pair.acceptor_session, pair.initiator_session
+            clock.now = utc("2026-01-05 21:00:01")
+            await until(lambda: not client.is_logged_on and not venue.connected, what="the logout")
+            assert venue.counters["disconnects"] == 1
+            assert any(m.get(58) == "Session window closed" for m in pair.initiator_app.admin)
 
     run(scenario)
