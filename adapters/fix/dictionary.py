@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,26 +64,38 @@ def _valid_time(hour: str, minute: str, second: str) -> bool:
     return int(hour) <= 23 and int(minute) <= 59 and int(second) <= 60
 
 
+def _timestamp_ok(value: str) -> bool:
+    m = _TIMESTAMP.fullmatch(value)
+    return m is not None and _valid_date(*m.group(1, 2, 3)) and _valid_time(*m.group(4, 5, 6))
+
+
+def _time_only_ok(value: str) -> bool:
+    m = _TIME_ONLY.fullmatch(value)
+    return m is not None and _valid_time(*m.groups())
+
+
+def _date_only_ok(value: str) -> bool:
+    m = _DATE_ONLY.fullmatch(value)
+    return m is not None and _valid_date(*m.groups())
+
+
+def format_check(type_name: str) -> Callable[[str], object] | None:
+    """The well-formedness test of a FIX data type (truthy = well formed), ``None`` if any string goes."""
+    if type_name in _INT_TYPES:
+        return _INT.fullmatch
+    if type_name in _FLOAT_TYPES:
+        return _FLOAT.fullmatch
+    if type_name == "CHAR":
+        return lambda value: len(value) == 1
+    if type_name == "BOOLEAN":
+        return ("Y", "N").__contains__
+    return {"UTCTIMESTAMP": _timestamp_ok, "UTCTIMEONLY": _time_only_ok, "UTCDATEONLY": _date_only_ok}.get(type_name)
+
+
 def value_has_format(type_name: str, value: str) -> bool:
     """Whether ``value`` is well formed for a FIX data type (unknown types accept any string)."""
-    if type_name in _INT_TYPES:
-        return _INT.fullmatch(value) is not None
-    if type_name in _FLOAT_TYPES:
-        return _FLOAT.fullmatch(value) is not None
-    if type_name == "CHAR":
-        return len(value) == 1
-    if type_name == "BOOLEAN":
-        return value in ("Y", "N")
-    if type_name == "UTCTIMESTAMP":
-        m = _TIMESTAMP.fullmatch(value)
-        return m is not None and _valid_date(*m.group(1, 2, 3)) and _valid_time(*m.group(4, 5, 6))
-    if type_name == "UTCTIMEONLY":
-        m = _TIME_ONLY.fullmatch(value)
-        return m is not None and _valid_time(*m.groups())
-    if type_name == "UTCDATEONLY":
-        m = _DATE_ONLY.fullmatch(value)
-        return m is not None and _valid_date(*m.groups())
-    return True
+    check = format_check(type_name)
+    return check is None or bool(check(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +175,8 @@ class DataDictionary:
                             frozenset(values) if values else None)
             self.fields_by_tag[fdef.tag] = fdef
             self.tags_by_name[fdef.name] = fdef.tag
+        # per defined tag: (format test or None, enumeration test or None), built once
+        self._checks = {tag: (format_check(f.type), _enum_check(f)) for tag, f in self.fields_by_tag.items()}
         self._components = {c.get("name", ""): c for c in _children(root, "components")}
         self.header = MessageDef("_header_", "Header", "admin")
         self._collect(root.find("header"), self.header.fields, self.header.groups, True)
@@ -228,11 +243,12 @@ class DataDictionary:
         header_groups: list[tuple[int, str, list[GroupEntry]]] = []
         section = 0  # 0 header, 1 body, 2 trailer
         out_of_order: int | None = None
+        header_tags, trailer_tags = self._header_tags, self._trailer_tags
         i, n = 0, len(fields)
         while i < n:
             tag, value = fields[i]
             i += 1
-            if tag in self._header_tags:
+            if tag in header_tags:
                 if section != 0 and out_of_order is None:
                     out_of_order = tag
                 header.append((tag, value))
@@ -240,16 +256,17 @@ class DataDictionary:
                 if gdef is not None:
                     entries, i = _parse_group(fields, i, gdef)
                     header_groups.append((tag, value, entries))
-            elif tag in self._trailer_tags:
+            elif tag in trailer_tags:
                 section = 2
                 trailer.append((tag, value))
             else:
-                if section == 2 and out_of_order is None:
-                    out_of_order = tag
-                section = max(section, 1)
+                if section == 2:
+                    if out_of_order is None:
+                        out_of_order = tag
+                else:
+                    section = 1
                 body.append((tag, value))
-                gdef = body_groups.get(tag)
-                if gdef is not None:
+                if body_groups and (gdef := body_groups.get(tag)) is not None:
                     entries, i = _parse_group(fields, i, gdef)
                     groups.append((tag, value, entries))
         return Sections(header, body, trailer, groups, header_groups, out_of_order)
@@ -311,27 +328,28 @@ class DataDictionary:
     def _iterate(self, fields: list[tuple[int, str]], mdef: MessageDef | GroupDef | None,
                  groups: list[tuple[int, str, list[GroupEntry]]]) -> None:
         """QuickFIX's per-field checks, in tag order (see the module docstring)."""
-        entry_counts = {count_tag: len(entries) for count_tag, _, entries in groups}
+        entry_counts = {count_tag: len(entries) for count_tag, _, entries in groups} if groups else None
+        allowed = mdef.fields if mdef is not None else None
+        checks = self._checks
         last = None
         for tag, value in sorted(fields, key=BY_TAG):
             if tag == last:
                 raise RepeatedTag(tag)
             last = tag
-            if value == "":
+            if not value:
                 raise TagWithoutValue(tag)
-            fdef = self.fields_by_tag.get(tag)
-            if fdef is not None:
-                if not value_has_format(fdef.type, value):
-                    raise IncorrectDataFormat(tag, f"{value!r} is not a {fdef.type}")
-                if fdef.values is not None and not _in_enum(fdef, value):
-                    raise IncorrectTagValue(tag, f"{value!r}")
-            if fdef is None or tag <= 0:
+            check = checks.get(tag)
+            if check is None:
                 raise InvalidTagNumber(tag)
-            if mdef is not None and tag not in mdef.fields:
+            has_format, in_enum = check
+            if has_format is not None and not has_format(value):
+                raise IncorrectDataFormat(tag, f"{value!r} is not a {self.fields_by_tag[tag].type}")
+            if in_enum is not None and not in_enum(value):
+                raise IncorrectTagValue(tag, f"{value!r}")
+            if allowed is not None and tag not in allowed:
                 raise TagNotDefinedForMessage(tag, getattr(mdef, "name", ""))
-            count = entry_counts.get(tag)
-            if count is not None and int(value) != count:
-                raise GroupCountMismatch(tag, f"NumInGroup {value}, {count} entries")
+            if entry_counts is not None and tag in entry_counts and int(value) != entry_counts[tag]:
+                raise GroupCountMismatch(tag, f"NumInGroup {value}, {entry_counts[tag]} entries")
 
     def _iterate_groups(self, groups: list[tuple[int, str, list[GroupEntry]]], defs: dict[int, GroupDef]) -> None:
         for count_tag, _, entries in groups:
@@ -346,11 +364,14 @@ def _children(root: ET.Element, name: str) -> list[ET.Element]:
     return list(node) if node is not None else []
 
 
-def _in_enum(fdef: FieldDef, value: str) -> bool:
-    assert fdef.values is not None
+def _enum_check(fdef: FieldDef) -> Callable[[str], bool] | None:
+    """The enumeration test of a field (space-separated values for the multiple-value types)."""
+    values = fdef.values
+    if values is None:
+        return None
     if fdef.type in _MULTI_TYPES:
-        return all(part in fdef.values for part in value.split(" "))
-    return value in fdef.values
+        return lambda value: all(part in values for part in value.split(" "))
+    return values.__contains__
 
 
 def _all_group_tags(groups: dict[int, GroupDef]) -> frozenset[int]:
