@@ -244,3 +244,34 @@ async def _run_step(step: Step, body: str, connections: dict[int, _Connection], 
         reason = comparator.compare(body, actual)
         if reason is not None:
             raise _StepError(f"{reason}\n    expected: {body.replace(SOH, '|')}\n    received: {actual.replace(SOH, '|')}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run scripts against any acceptor (ours or another engine) and print one line per script.
+
+        .venv/bin/python -m tests.fix.def_runner --port 9878 ../shared/fix/definitions/fix44/*.def
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run QuickFIX .def acceptance scripts against an acceptor.")
+    parser.add_argument("scripts", nargs="+", type=Path)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--fields", type=Path, help="fields.fmt (default: beside the scripts' folder)")
+    args = parser.parse_args(argv)
+    fields = args.fields or args.scripts[0].resolve().parent.parent / "fields.fmt"
+    comparator = Comparator(fields.read_text())
+    failures = 0
+    for script in args.scripts:
+        try:
+            asyncio.run(run_script(script, args.host, args.port, comparator))
+            print(f"pass  {script.name}")
+        except ScriptFailure as exc:
+            failures += 1
+            print(f"FAIL  {exc}")
+    print(f"{len(args.scripts) - failures} of {len(args.scripts)} passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
