@@ -705,7 +705,11 @@ class Session:
         self.counters["resend_requests_received"] += 1
         if end == 0 or end >= next_sender:
             end = next_sender - 1
-        if not self.config.persist_messages:
+        begin = max(begin, 1)
+        if begin > end:
+            self.log.warning("%s: ResendRequest FROM %d is past our last message %d; nothing to resend",
+                             self.session_id, begin, next_sender - 1)
+        elif not self.config.persist_messages:
             self._generate_sequence_reset(begin, min(end + 1, next_sender))
         else:
             self._resend(begin, end, next_sender)

@@ -492,3 +492,20 @@ def test_without_persisted_messages_a_resend_request_gets_one_gap_fill(dictionar
             assert a.store.get_sent(1, 10) == []
 
     run(scenario)
+
+
+def test_resend_request_beyond_our_last_message_is_ignored(dictionary: DataDictionary) -> None:
+    async def scenario() -> None:
+        async with Pair(dictionary, proxy_drop=lambda d, m: False) as pair:
+            i = pair.initiator_session
+            writer = i._write  # noqa: SLF001 - the test injects a raw ResendRequest
+            assert writer is not None
+            writer(encode([(35, "2"), (34, str(i.next_sender_seq)), (49, "HFTMM"), (52, i._now_text()),  # noqa: SLF001
+                           (56, "VENUE"), (7, "100"), (16, "0")]))
+            i.store.set_next_sender_seq(i.next_sender_seq + 1)
+            await until(lambda: pair.acceptor_session.counters["resend_requests_received"] == 1)
+            i.send("D", order("C1"))
+            await until(lambda: len(pair.acceptor_app.received) == 1)
+            assert pair.proxy.of("in", "4") == [] and pair.acceptor_session.is_logged_on  # type: ignore[union-attr]
+
+    run(scenario)
