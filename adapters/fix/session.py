@@ -121,6 +121,8 @@ class Session:
         self.log = logging.getLogger(f"{__name__}.{config.sender_comp_id}.{config.target_comp_id}")
         self._write: Callable[[bytes], None] | None = None
         self._close: Callable[[], None] | None = None
+        self._buffered: Callable[[], int] = lambda: 0
+        self._abort: Callable[[], None] = lambda: None
         self._logged_on_event = asyncio.Event()
         self._reset_connection_state()
         application.on_create(self)
@@ -185,6 +187,8 @@ class Session:
         self._reset_connection_state()
         self._write = writer.write
         self._close = writer.close
+        self._buffered = writer.transport.get_write_buffer_size
+        self._abort = writer.transport.abort
         self.counters["connections"] += 1
         timer = asyncio.create_task(self._timer(), name=f"fix-timer-{self.session_id}")
         try:
@@ -340,6 +344,12 @@ class Session:
         self._write(raw)
         self.last_sent = time.monotonic()
         self.counters["sent"] += 1
+        if self._buffered() > self.config.max_write_buffer_bytes and not self._disconnecting:
+            self.counters["slow_consumer"] += 1
+            self.log.error("%s: counterparty is not reading (%d bytes buffered); aborting the connection",
+                           self.session_id, self._buffered())
+            self.disconnect()
+            self._abort()  # close() would wait for the buffer to drain
         if self.log.isEnabledFor(logging.DEBUG):
             self.log.debug("%s OUT %s", self.session_id, raw.replace(b"\x01", b"|"))
 

@@ -509,3 +509,32 @@ def test_resend_request_beyond_our_last_message_is_ignored(dictionary: DataDicti
             assert pair.proxy.of("in", "4") == [] and pair.acceptor_session.is_logged_on  # type: ignore[union-attr]
 
     run(scenario)
+
+
+def test_slow_consumer_is_cut_off_with_memory_bounded(dictionary: DataDictionary) -> None:
+    async def scenario() -> None:
+        acceptor_config, _ = configs(0, max_write_buffer_bytes=1 << 20)
+        venue = Session(acceptor_config, Recorder(), MemoryStore(), dictionary)
+        acceptor = FixAcceptor([venue], "127.0.0.1", 0)
+        await acceptor.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", acceptor.port)
+        writer.write(encode([(35, "A"), (34, "1"), (49, "HFTMM"), (52, venue._now_text()),  # noqa: SLF001
+                             (56, "VENUE"), (98, "0"), (108, "30")]))
+        await until(lambda: venue.is_logged_on)
+        text = "x" * 1000
+        sent = 0
+        while sent < 100_000:  # the client never reads
+            try:
+                venue.send("B", [(148, "news"), (33, "1"), (58, text)])
+            except SessionNotLoggedOn:
+                break
+            sent += 1
+            if sent % 500 == 0:
+                await asyncio.sleep(0)
+        assert venue.counters["slow_consumer"] == 1
+        assert sent < 100_000
+        await until(lambda: not venue.connected)
+        writer.close()
+        await acceptor.stop()
+
+    run(scenario)
