@@ -155,6 +155,20 @@ def test_logon_order_and_execution_report(dictionary: DataDictionary) -> None:
     run(scenario)
 
 
+def test_send_refuses_session_header_fields(dictionary: DataDictionary) -> None:
+    async def scenario() -> None:
+        async with Pair(dictionary) as pair:
+            with pytest.raises(ValueError, match="header field 34"):
+                pair.initiator_session.send("D", order("C1"), header=[(34, "99")])
+            seq = pair.initiator_session.send("D", order("C1"), header=[(115, "DESK1"), (97, "Y")])
+            await until(lambda: len(pair.acceptor_app.received) == 1)
+            got = pair.acceptor_app.received[0]
+            assert (got.seq_num, got.get(115), got.get(97)) == (seq, "DESK1", "Y")
+            assert [t for t, _ in got.fields[:9]] == [8, 9, 35, 34, 49, 52, 56, 97, 115]
+
+    run(scenario)
+
+
 def test_send_when_not_logged_on_is_refused(dictionary: DataDictionary) -> None:
     config, _ = configs(0)
     session = Session(config, Recorder(), MemoryStore(), dictionary)
