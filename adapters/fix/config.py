@@ -103,6 +103,9 @@ class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
         Fractional digits in SendingTime (0, 3 or 6).
     timer_interval_s : float
         How often heartbeat / test-request / timeout conditions are checked.
+    max_write_buffer_bytes : int
+        Bytes written but not yet taken by the counterparty above which it is treated as a slow
+        consumer and the connection is aborted (memory stays bounded; it recovers by resend).
     dictionary_path : str or None
         Data dictionary XML; ``None`` uses the packaged FIX 4.4 dictionary.
     validate_messages : bool
@@ -132,6 +135,7 @@ class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     reconnect_interval_s: Annotated[float, msgspec.Meta(gt=0)] = 5.0
     timestamp_precision: Literal[0, 3, 6] = 3
     timer_interval_s: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    max_write_buffer_bytes: Annotated[int, msgspec.Meta(gt=0)] = 64 << 20
     dictionary_path: str | None = None
     validate_messages: bool = True
     persist_messages: bool = True

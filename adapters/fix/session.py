@@ -66,6 +66,8 @@ _BUSINESS_REJECT_TEXT = {
     4: "Application not available",
     5: "Conditionally required field missing",
 }
+# Header fields the session writes itself (an application may not pass them to send()).
+SESSION_HEADER_TAGS = frozenset({8, 9, 10, 34, 35, 43, 49, 52, 56, 122})
 # Routing header fields swapped on a Reject (ours <- theirs), as FIX 4.1+ asks.
 _REVERSE_ROUTE = ((115, 128), (128, 115), (116, 129), (129, 116), (144, 145), (145, 144))
 
@@ -121,6 +123,8 @@ class Session:
         self.log = logging.getLogger(f"{__name__}.{config.sender_comp_id}.{config.target_comp_id}")
         self._write: Callable[[bytes], None] | None = None
         self._close: Callable[[], None] | None = None
+        self._buffered: Callable[[], int] = lambda: 0
+        self._abort: Callable[[], None] = lambda: None
         self._logged_on_event = asyncio.Event()
         self._reset_connection_state()
         application.on_create(self)
@@ -185,6 +189,8 @@ class Session:
         self._reset_connection_state()
         self._write = writer.write
         self._close = writer.close
+        self._buffered = writer.transport.get_write_buffer_size
+        self._abort = writer.transport.abort
         self.counters["connections"] += 1
         timer = asyncio.create_task(self._timer(), name=f"fix-timer-{self.session_id}")
         try:
@@ -280,10 +286,16 @@ class Session:
             Not logged on: nothing is sent or stored.
         DoNotSend
             ``Application.to_app`` vetoed the message.
+        ValueError
+            ``header`` holds a field the session sets itself.
         """
         if not self.is_logged_on or self._disconnecting:
             raise SessionNotLoggedOn(f"{self.session_id} is not logged on")
-        seq = self._send_raw(msg_type, list(body), header=list(header))
+        header = list(header)
+        for tag, _ in header:
+            if tag in SESSION_HEADER_TAGS:
+                raise ValueError(f"header field {tag} is set by the session")
+        seq = self._send_raw(msg_type, list(body), header=header)
         if seq is None:
             raise DoNotSend(msg_type)
         return seq
@@ -310,12 +322,10 @@ class Session:
         fields.sort(key=BY_TAG)
         return [(35, msg_type), *fields]
 
-    def _send_raw(self, msg_type: str, body: list[tuple[int, str]], *, header: Iterable[tuple[int, str]] = (),
-                  seq: int | None = None) -> int | None:
-        """Build, store (unless ``seq`` is forced, i.e. a gap fill during a resend) and write a message."""
-        persist = seq is None
-        if seq is None:
-            seq = self.store.next_sender_seq()
+    def _send_raw(self, msg_type: str, body: list[tuple[int, str]], *,
+                  header: Iterable[tuple[int, str]] = ()) -> int | None:
+        """Build, store and write a message with the next MsgSeqNum; ``None`` if the application vetoed it."""
+        seq = self.store.next_sender_seq()
         message = FixMessage(self._header(msg_type, seq, header) + body)
         if msg_type in ADMIN_TYPES:
             self.application.to_admin(message, self)
@@ -326,11 +336,10 @@ class Session:
                 self.counters["do_not_send"] += 1
                 return None
         raw = encode(message.fields, self.config.begin_string)
-        if persist:
-            if self.config.persist_messages:
-                self.store.save_sent(seq, raw)
-            else:
-                self.store.set_next_sender_seq(seq + 1)
+        if self.config.persist_messages:
+            self.store.save_sent(seq, raw)
+        else:
+            self.store.set_next_sender_seq(seq + 1)
         self._write_raw(raw)
         return seq
 
@@ -340,6 +349,12 @@ class Session:
         self._write(raw)
         self.last_sent = time.monotonic()
         self.counters["sent"] += 1
+        if self._buffered() > self.config.max_write_buffer_bytes and not self._disconnecting:
+            self.counters["slow_consumer"] += 1
+            self.log.error("%s: counterparty is not reading (%d bytes buffered); aborting the connection",
+                           self.session_id, self._buffered())
+            self.disconnect()
+            self._abort()  # close() would wait for the buffer to drain
         if self.log.isEnabledFor(logging.DEBUG):
             self.log.debug("%s OUT %s", self.session_id, raw.replace(b"\x01", b"|"))
 
@@ -705,7 +720,11 @@ class Session:
         self.counters["resend_requests_received"] += 1
         if end == 0 or end >= next_sender:
             end = next_sender - 1
-        if not self.config.persist_messages:
+        begin = max(begin, 1)
+        if begin > end:
+            self.log.warning("%s: ResendRequest FROM %d is past our last message %d; nothing to resend",
+                             self.session_id, begin, next_sender - 1)
+        elif not self.config.persist_messages:
             self._generate_sequence_reset(begin, min(end + 1, next_sender))
         else:
             self._resend(begin, end, next_sender)

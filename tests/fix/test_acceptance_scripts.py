@@ -20,7 +20,7 @@ from adapters.fix.codec import BY_TAG, FixMessage
 from adapters.fix.config import SessionConfig, StoreConfig
 from adapters.fix.dictionary import DataDictionary
 from adapters.fix.errors import UnsupportedMessageType
-from adapters.fix.session import Session
+from adapters.fix.session import SESSION_HEADER_TAGS, Session
 from adapters.fix.store import FileStore
 from adapters.fix.transport import FixAcceptor
 from tests.conftest import shared_dir
@@ -43,9 +43,6 @@ ECHO_SCRIPTS = frozenset({
     "8_AdminAndApplicationMessages.def",
     "8_OnlyApplicationMessages.def",
 })
-
-# Header fields the session sets itself; everything else in an echoed header is copied.
-_SESSION_HEADER = frozenset({8, 9, 10, 34, 35, 43, 49, 52, 56, 122})
 
 
 class VenueApplication(Application):
@@ -70,7 +67,7 @@ class EchoApplication(Application):
             if message.get(97) == "Y" and cl_ord_id in self.order_ids:
                 return
             self.order_ids.add(cl_ord_id)
-        header = [(t, v) for t, v in message.fields if session.dictionary.is_header_field(t) and t not in _SESSION_HEADER]
+        header = [(t, v) for t, v in message.fields if session.dictionary.is_header_field(t) and t not in SESSION_HEADER_TAGS]
         body = sorted(((t, v) for t, v in message.fields
                        if not session.dictionary.is_header_field(t) and not session.dictionary.is_trailer_field(t)),
                       key=BY_TAG)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.fix.codec import FixMessage, FrameReader, checksum, decode, encode
+from adapters.fix.codec import DATA_FIELDS, FixMessage, FrameReader, checksum, decode, encode
 from adapters.fix.errors import BadBodyLength, BadChecksum, GarbledMessage, HeaderOrderError
 
 EXEC_REPORT = [
@@ -52,7 +52,8 @@ def test_checksum_matches_plain_sum(length: int) -> None:
 
 _values = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x01"),
                   min_size=1, max_size=30)
-_tags = st.integers(min_value=11, max_value=9999).filter(lambda t: t not in (89, 91, 96, 213) and t < 340 or t > 700)
+# any tag except the data fields, whose value length is given by the preceding length field
+_tags = st.integers(min_value=11, max_value=9999).filter(lambda t: t not in DATA_FIELDS.values())
 
 
 @given(st.lists(st.tuples(_tags, _values), max_size=40), st.sampled_from(["0", "8", "D", "AE"]))
@@ -164,3 +165,20 @@ def test_fix_message_repr_and_equality() -> None:
     a = FixMessage([(35, "0"), (34, "1")])
     assert a == FixMessage([(35, "0"), (34, "1")])
     assert "35=0|34=1|" in repr(a)
+
+
+@given(st.lists(st.lists(st.tuples(_tags, _values), max_size=8), min_size=1, max_size=6),
+       st.lists(st.integers(min_value=1, max_value=60), min_size=1, max_size=40))
+def test_frame_reader_property_any_chunking(bodies: list[list[tuple[int, str]]], cuts: list[int]) -> None:
+    frames = [encode([(35, "0"), *body]) for body in bodies]
+    stream = b"".join(frames)
+    reader = FrameReader()
+    out: list[bytes] = []
+    pos, k = 0, 0
+    while pos < len(stream):
+        step = cuts[k % len(cuts)]
+        reader.feed(stream[pos : pos + step])
+        pos, k = pos + step, k + 1
+        while (frame := reader.next_frame()) is not None:
+            out.append(frame)
+    assert out == frames

@@ -16,7 +16,7 @@ from adapters.fix.application import Application
 from adapters.fix.codec import FixMessage, encode
 from adapters.fix.config import SessionConfig
 from adapters.fix.dictionary import DataDictionary
-from adapters.fix.errors import BusinessReject, DoNotSend, SessionNotLoggedOn
+from adapters.fix.errors import BusinessReject, DoNotSend, RejectLogon, SessionNotLoggedOn
 from adapters.fix.session import Session, utc_now
 from adapters.fix.store import FileStore, MemoryStore, MessageStore
 from adapters.fix.transport import FixAcceptor, FixInitiator
@@ -151,6 +151,20 @@ def test_logon_order_and_execution_report(dictionary: DataDictionary) -> None:
         assert not i.is_logged_on and not a.is_logged_on
         # the Logout exchange consumed one number each way
         assert (i.next_sender_seq, a.next_target_seq) == (4, 4)
+
+    run(scenario)
+
+
+def test_send_refuses_session_header_fields(dictionary: DataDictionary) -> None:
+    async def scenario() -> None:
+        async with Pair(dictionary) as pair:
+            with pytest.raises(ValueError, match="header field 34"):
+                pair.initiator_session.send("D", order("C1"), header=[(34, "99")])
+            seq = pair.initiator_session.send("D", order("C1"), header=[(115, "DESK1"), (97, "Y")])
+            await until(lambda: len(pair.acceptor_app.received) == 1)
+            got = pair.acceptor_app.received[0]
+            assert (got.seq_num, got.get(115), got.get(97)) == (seq, "DESK1", "Y")
+            assert [t for t, _ in got.fields[:9]] == [8, 9, 35, 34, 49, 52, 56, 97, 115]
 
     run(scenario)
 
@@ -413,5 +427,128 @@ def test_unvalidated_garbage_value_disconnects_instead_of_crashing(dictionary: D
             await until(lambda: a.counters["processing_errors"] == 1, what="the processing error")
             await until(lambda: a.counters["disconnects"] == 1)
             await pair.initiator_session.wait_logged_on(5)  # the initiator logs on again
+
+    run(scenario)
+
+
+class CheckingVenue(Recorder):
+    """Checks Password (554) on the Logon."""
+
+    def from_admin(self, message: FixMessage, session: Session) -> None:
+        if message.msg_type == "A" and message.get(554) != "s3cret":
+            raise RejectLogon("bad password")
+        super().from_admin(message, session)
+
+
+class PasswordClient(Recorder):
+    def __init__(self, password: str) -> None:
+        super().__init__()
+        self.password = password
+
+    def to_admin(self, message: FixMessage, session: Session) -> None:
+        if message.msg_type == "A":
+            message.fields += [(553, "hftmm"), (554, self.password)]
+
+
+def test_logon_credentials_added_in_to_admin_and_checked_in_from_admin(dictionary: DataDictionary) -> None:
+    async def scenario() -> None:
+        async with Pair(dictionary, acceptor_app=CheckingVenue(), initiator_app=PasswordClient("s3cret")) as pair:
+            assert pair.acceptor_app.admin[0].get(553) == "hftmm"
+
+        client = PasswordClient("wrong")
+        async with Pair(dictionary, acceptor_app=CheckingVenue(), initiator_app=client,
+                        proxy_drop=lambda d, m: False, wait_logon=False) as pair:
+            await until(lambda: bool(pair.proxy.of("in", "5")), what="the Logout")  # type: ignore[union-attr]
+            assert pair.proxy.of("in", "5")[0].get(58) == "bad password"  # type: ignore[union-attr]
+            assert pair.proxy.of("in", "A") == []  # type: ignore[union-attr]
+            assert not pair.initiator_session.is_logged_on and client.logons == 0
+
+    run(scenario)
+
+
+def test_initiator_gives_up_on_a_silent_acceptor(dictionary: DataDictionary) -> None:
+    async def scenario() -> None:
+        accepted: list[asyncio.StreamWriter] = []
+
+        async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted.append(writer)
+
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        _, config = configs(int(server.sockets[0].getsockname()[1]), logon_timeout_s=0.5,
+                            reconnect_interval_s=30.0)
+        session = Session(config, Recorder(), MemoryStore(), dictionary)
+        initiator = FixInitiator(session)
+        await initiator.start()
+        await until(lambda: session.counters["disconnects"] == 1 and not session.connected, 3.0, "the logon timeout")
+        assert session.sent_logon is False  # state reset after the disconnect
+        await initiator.stop(timeout=0.5)
+        server.close()
+        for writer in accepted:
+            writer.close()
+
+    run(scenario)
+
+
+def test_without_persisted_messages_a_resend_request_gets_one_gap_fill(dictionary: DataDictionary) -> None:
+    def drop(direction: str, message: FixMessage) -> bool:
+        return direction == "in" and message.seq_num == 2 and message.get(43) != "Y" and message.msg_type == "8"
+
+    async def scenario() -> None:
+        async with Pair(dictionary, proxy_drop=drop, acceptor_settings={"persist_messages": False}) as pair:
+            a, i = pair.acceptor_session, pair.initiator_session
+            a.send("8", execution_report("C1", "E1"))  # 2, lost
+            a.send("8", execution_report("C1", "E2"))  # 3
+            await until(lambda: i.next_target_seq == 4, what="the gap fill")
+            gap_fill = pair.proxy.of("in", "4")[0]  # type: ignore[union-attr]
+            assert (gap_fill.seq_num, gap_fill.get(36)) == (2, "4")
+            # without a store the venue cannot resend: the gap fill covers 2 and 3, the queued 3 is dropped
+            assert [m.get(17) for m in pair.initiator_app.received] == []
+            assert a.store.get_sent(1, 10) == []
+
+    run(scenario)
+
+
+def test_resend_request_beyond_our_last_message_is_ignored(dictionary: DataDictionary) -> None:
+    async def scenario() -> None:
+        async with Pair(dictionary, proxy_drop=lambda d, m: False) as pair:
+            i = pair.initiator_session
+            writer = i._write  # noqa: SLF001 - the test injects a raw ResendRequest
+            assert writer is not None
+            writer(encode([(35, "2"), (34, str(i.next_sender_seq)), (49, "HFTMM"), (52, i._now_text()),  # noqa: SLF001
+                           (56, "VENUE"), (7, "100"), (16, "0")]))
+            i.store.set_next_sender_seq(i.next_sender_seq + 1)
+            await until(lambda: pair.acceptor_session.counters["resend_requests_received"] == 1)
+            i.send("D", order("C1"))
+            await until(lambda: len(pair.acceptor_app.received) == 1)
+            assert pair.proxy.of("in", "4") == [] and pair.acceptor_session.is_logged_on  # type: ignore[union-attr]
+
+    run(scenario)
+
+
+def test_slow_consumer_is_cut_off_with_memory_bounded(dictionary: DataDictionary) -> None:
+    async def scenario() -> None:
+        acceptor_config, _ = configs(0, max_write_buffer_bytes=1 << 20)
+        venue = Session(acceptor_config, Recorder(), MemoryStore(), dictionary)
+        acceptor = FixAcceptor([venue], "127.0.0.1", 0)
+        await acceptor.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", acceptor.port)
+        writer.write(encode([(35, "A"), (34, "1"), (49, "HFTMM"), (52, venue._now_text()),  # noqa: SLF001
+                             (56, "VENUE"), (98, "0"), (108, "30")]))
+        await until(lambda: venue.is_logged_on)
+        text = "x" * 1000
+        sent = 0
+        while sent < 100_000:  # the client never reads
+            try:
+                venue.send("B", [(148, "news"), (33, "1"), (58, text)])
+            except SessionNotLoggedOn:
+                break
+            sent += 1
+            if sent % 500 == 0:
+                await asyncio.sleep(0)
+        assert venue.counters["slow_consumer"] == 1
+        assert sent < 100_000
+        await until(lambda: not venue.connected)
+        writer.close()
+        await acceptor.stop()
 
     run(scenario)
