@@ -464,6 +464,108 @@ def config_validate(path: Annotated[Path, typer.Argument(help="Configuration fil
     out.print(f"{path}: ok")
 
 
+# -- runtime parameters ----------------------------------------------------------------------
+
+_REDIS_HELP = "Redis of the live node (default: $HFTMM_REDIS_URL or redis://127.0.0.1:6379/0)."
+
+
+def _control_redis(redis_url: str | None) -> Any:
+    import redis
+
+    url = redis_url or os.environ.get("HFTMM_REDIS_URL", "redis://127.0.0.1:6379/0")
+    return redis.Redis.from_url(url, socket_timeout=2.0)
+
+
+def _send_control(request: dict[str, Any], redis_url: str | None, trader: str, wait: float) -> dict[str, Any] | None:
+    import getpass
+    import json
+    import socket
+    import time
+    import uuid
+
+    r = _control_redis(redis_url)
+    request = {"id": uuid.uuid4().hex, "by": f"{getpass.getuser()}@{socket.gethostname()}", **request}
+    prefix = f"hftmm:{trader}"
+    try:
+        r.lpush(f"{prefix}:control:requests", json.dumps(request))
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            raw = r.hget(f"{prefix}:control:results", request["id"])
+            if raw is not None:
+                return json.loads(raw)
+            time.sleep(0.05)
+    except Exception as e:  # redis.ConnectionError and friends
+        raise CliError(f"control channel: {e}") from e
+    return None
+
+
+def _print_control_result(result: dict[str, Any] | None, wait: float) -> None:
+    if result is None:
+        raise CliError(f"no answer from the node within {wait:g} s (is it running with live.redis_url?)")
+    if result["status"] == "applied":
+        out.print(f"applied as version {result['version']}"
+                  + (f"; watched for {result['grace_s']:g} s, rolled back automatically if it breaks" if result.get("grace_s") else ""))
+        return
+    raise CliError(f"{result['status']}: {result.get('reason', '')}")
+
+
+@app.command("set")
+def set_param(
+    path: Annotated[str, typer.Argument(help="strategy.<key>, risk.<Plugin>.<key> or risk.plugins.")],
+    value: Annotated[str, typer.Argument(help="JSON value (0.05, true, \"text\", [..]); plain text is a string.")],
+    redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,
+    trader: Annotated[str, typer.Option(help="Trader id of the node.")] = "HFTMM-001",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the node's answer.")] = 10.0,
+) -> None:
+    """Change a strategy or risk parameter on a running node (validated, applied atomically, rolled back if it breaks)."""
+    from hftmm.control.changes import parse_value
+
+    _print_control_result(_send_control({"set": {path: parse_value(value)}}, redis_url, trader, wait), wait)
+
+
+@config_app.command("rollback")
+def config_rollback(
+    to: Annotated[int | None, typer.Option(help="Version to return to (default: the previous good one).")] = None,
+    redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,
+    trader: Annotated[str, typer.Option(help="Trader id of the node.")] = "HFTMM-001",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the node's answer.")] = 10.0,
+) -> None:
+    """Return a running node to an earlier parameter version."""
+    _print_control_result(_send_control({"rollback": True if to is None else to}, redis_url, trader, wait), wait)
+
+
+@config_app.command("history")
+def config_history(
+    run_dir: Annotated[Path | None, typer.Option("--run", help="A run folder (its config_history.jsonl) instead of Redis.")] = None,
+    redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,
+    trader: Annotated[str, typer.Option(help="Trader id of the node.")] = "HFTMM-001",
+) -> None:
+    """The parameter versions of a node or a run: who changed what, and what became of it."""
+    import datetime as _dt
+    import json
+
+    if run_dir is not None:
+        path = run_dir / "config_history.jsonl"
+        if not path.is_file():
+            raise CliError(f"{path}: no parameter history (the run had no runtime updates)")
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    else:
+        try:
+            rows = [json.loads(x) for x in _control_redis(redis_url).lrange(f"hftmm:{trader}:config:history", 0, -1)]
+        except Exception as e:
+            raise CliError(f"control channel: {e}") from e
+    # A version appears again when its status changes (e.g. rolled back): keep the last word.
+    latest: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        latest[row["version"]] = row
+    table = Table("version", "time (UTC)", "by", "changes", "status", "reason", box=box.SIMPLE_HEAD)
+    for v in sorted(latest):
+        row = latest[v]
+        when = _dt.datetime.fromtimestamp(row["ts"] / 1e9, _dt.UTC).strftime("%H:%M:%S") if row["ts"] else ""
+        table.add_row(str(v), when, row["by"], json.dumps(row["changes"]), row["status"], row.get("reason", ""))
+    out.print(table)
+
+
 # -- replay ----------------------------------------------------------------------------------
 
 

@@ -69,7 +69,7 @@ _DATA_CLASSES = {
     "trade_ticks": TradeTick,
 }
 # Market data is already in the catalog; the run's stream records what the run itself produced.
-_STREAMED_EVENTS = [
+STREAMED_EVENT_TYPES = [
     OrderInitialized, OrderDenied, OrderSubmitted, OrderAccepted, OrderRejected, OrderPendingUpdate,
     OrderPendingCancel, OrderUpdated, OrderModifyRejected, OrderCancelRejected, OrderCanceled,
     OrderExpired, OrderFilled, PositionOpened, PositionChanged, PositionClosed, AccountState,
@@ -170,6 +170,21 @@ def _actors(
             actor_path="hftmm.eventlog.actor:EventLogActor",
             config_path="hftmm.eventlog.actor:EventLogActorConfig",
             config={"path": str(run_dir / "eventlog.jsonl"), "run_started": _run_started(config, run_id, catalog_path)},
+        ))
+    control = config.control
+    if control.schedule:
+        actors.append(ImportableActorConfig(
+            actor_path="hftmm.control.actor:ControlActor",
+            config_path="hftmm.control.actor:ControlActorConfig",
+            config={
+                "strategy_path": config.strategy.path, "strategy_config_path": config.strategy.config_path,
+                "strategy_params": dict(config.strategy.params), "risk_plugins": list(config.risk.plugins),
+                "instruments": list(config.backtest.instruments), "grace_s": control.grace_s,
+                "max_veto_ratio": control.max_veto_ratio, "min_commands": control.min_commands,
+                "schedule": [{"at_ns": et_to_utc_ns(config.backtest.date, u.at), "set": dict(u.set),
+                              **({"rollback": True} if u.rollback else {})} for u in control.schedule],
+                "history_path": str(run_dir / "config_history.jsonl") if run_dir is not None else None,
+            },
         ))
     if stream_dir is not None and config.backtest.event_stream == "bulk":
         actors.append(ImportableActorConfig(
@@ -282,7 +297,7 @@ def build_run_config(
             max_notional_per_order=dict(risk.max_notional_per_order),
         ),
         streaming=(
-            StreamingConfig(catalog_path=str(stream_dir), replace_existing=True, include_types=_STREAMED_EVENTS)
+            StreamingConfig(catalog_path=str(stream_dir), replace_existing=True, include_types=STREAMED_EVENT_TYPES)
             if stream_dir is not None and bt.event_stream == "nautilus"
             else None
         ),

@@ -10,6 +10,7 @@ The log complements Nautilus's event stream (order, position and account events,
   sizes in shares, best level first);
 - ``command``: every order command a strategy wanted to send (submit, modify, cancel) with the risk
   chain's verdict: ``allowed = false`` commands were never sent;
+- ``param_change``: a runtime parameter version (applied, rejected, rolled back);
 - ``run_ended``: counts, so a truncated log is detectable.
 """
 
@@ -66,6 +67,17 @@ class Command(msgspec.Struct, tag="command", kw_only=True):
     reason: str = ""
 
 
+class ParamChange(msgspec.Struct, tag="param_change", kw_only=True):
+    """A runtime parameter version: applied, rejected (with why), or rolled back (with why)."""
+
+    ts: int
+    version: int
+    by: str
+    changes: dict[str, Any]
+    status: str
+    reason: str = ""
+
+
 class RunEnded(msgspec.Struct, tag="run_ended", kw_only=True):
     """The run finished; ``records`` counts every record before this one."""
 
@@ -74,4 +86,4 @@ class RunEnded(msgspec.Struct, tag="run_ended", kw_only=True):
     counts: dict[str, int]
 
 
-Record = RunStarted | QuoteIntent | Command | RunEnded
+Record = RunStarted | QuoteIntent | Command | ParamChange | RunEnded

@@ -37,6 +37,7 @@ from nautilus_trader.model.events import (
 from nautilus_trader.model.identifiers import InstrumentId
 
 from hftmm.risk.audit import AuditTrail
+from hftmm.control.bus import PARAM_CHANGE_TOPIC, RISK_PARAMS_ENDPOINT
 from hftmm.risk.bus import CHECK_ENDPOINT, MODE_TOPIC, RESUME_ENDPOINT, VENUE_TOPIC
 from hftmm.risk.chain import RiskChain
 from hftmm.risk.config import build_plugins
@@ -99,6 +100,8 @@ class RiskActor(Actor):
             self.subscribe_instrument_status(instrument_id)
         self.msgbus.register(CHECK_ENDPOINT, self._check)
         self.msgbus.register(RESUME_ENDPOINT, self._resume)
+        self.msgbus.register(RISK_PARAMS_ENDPOINT, self._on_params_request)
+        self.msgbus.subscribe(PARAM_CHANGE_TOPIC, self._on_param_change)
         self.msgbus.subscribe("events.order.*", self._on_order_event)
         self.msgbus.subscribe(VENUE_TOPIC, self._on_venue)
         self.clock.set_timer("hftmm-risk", timedelta(seconds=cfg.timer_interval_s), callback=self._on_timer)
@@ -164,6 +167,18 @@ class RiskActor(Actor):
         action = self.chain.resume(request.get("by", "operator"), request.get("reason", ""))
         if action is not None:
             self._act([action])
+
+    def _on_params_request(self, request: dict[str, Any]) -> None:
+        """``{"plugins": [...]}``: validate and swap the plugins (a runtime update)."""
+        try:
+            self.chain.replace_plugins(build_plugins(list(request["plugins"])))
+            request["applied"] = True
+        except Exception as e:  # noqa: BLE001 - the reason goes back to the operator
+            request["applied"], request["error"] = False, str(e)
+
+    def _on_param_change(self, change: dict[str, Any]) -> None:
+        if self.chain.audit is not None:
+            self.chain.audit.append("param_change", self.clock.timestamp_ns(), change)
 
     # -- outputs --------------------------------------------------------------------------------
 
