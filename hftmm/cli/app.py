@@ -566,6 +566,24 @@ def config_history(
     out.print(table)
 
 
+@app.command()
+def status(
+    redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,
+    trader: Annotated[str, typer.Option(help="Trader id of the nodes.")] = "HFTMM-001",
+) -> None:
+    """Who leads: the holder of the leadership lease, its remaining life and the fencing epoch."""
+    from hftmm.failover.lease import Lease
+
+    try:
+        state = Lease(_control_redis(redis_url), f"hftmm:{trader}", "status").state()
+    except Exception as e:
+        raise CliError(f"cannot read the lease: {e}") from e
+    if state.owner is None:
+        out.print(f"{trader}: no leader (epoch {state.epoch}); a standby takes over within its poll interval")
+    else:
+        out.print(f"{trader}: leader {state.owner}, lease {state.ttl_ms} ms left, epoch {state.epoch}")
+
+
 # -- replay ----------------------------------------------------------------------------------
 
 
