@@ -16,6 +16,7 @@ narrower than asked) and never lets a quote reach the opposite touch.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -31,9 +32,10 @@ from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import LimitOrder, Order
 from nautilus_trader.trading.strategy import Strategy
 
-from hftmm.eventlog.schema import COMMAND_TOPIC, QUOTE_TOPIC, Command, QuoteIntent
-from hftmm.models.toxicity import FEATURES
 from hftmm.control.bus import PARAMS_ENDPOINT_PREFIX, STRATEGY_ERROR_TOPIC
+from hftmm.eventlog.schema import COMMAND_TOPIC, QUOTE_TOPIC, Command, QuoteIntent
+from hftmm.metrics.registry import NodeMetrics
+from hftmm.models.toxicity import FEATURES
 from hftmm.risk.bus import CHECK_ENDPOINT, MODE_TOPIC
 from hftmm.risk.intent import OrderIntent, RiskAction
 from strategies.quoting.quote_shaping import Level, Quotes
@@ -171,6 +173,8 @@ class MarketMakingStrategy(Strategy):
         # When a new order of a side was last refused: the side waits for an order event (a fill
         # changes the position) or _VETO_RETRY_NS before asking again, instead of on every book event.
         self._vetoed_at: dict[OrderSide, int] = {}
+        # ts_init (receive time) of the market data that triggered the current decision.
+        self._md_ts_init = 0
         # Toxicity features of the current market, and their values at each of our fills (the
         # runner writes these to fill_features.parquet for hftmm train-toxicity).
         self.features: ToxicityFeatures | None = None
@@ -280,6 +284,8 @@ class MarketMakingStrategy(Strategy):
 
     def on_order_book_deltas(self, deltas: OrderBookDeltas) -> None:
         """Build the market state, ask the plugin for quotes, and work the orders."""
+        started = time.perf_counter_ns()
+        self._md_ts_init = deltas.ts_init
         cfg = self.params
         book: OrderBook | None = self.cache.order_book(cfg.instrument_id)
         if book is None:
@@ -332,6 +338,9 @@ class MarketMakingStrategy(Strategy):
         else:
             quotes = self.get_quotes(state)
         self.work_quotes(quotes, state)
+        metrics = NodeMetrics.current()
+        if metrics is not None:
+            metrics.strategy_calc.labels(cfg.instrument_id.value).observe((time.perf_counter_ns() - started) * 1e-9)
 
     def _flatten(self) -> None:
         if self._flattened:
@@ -493,6 +502,9 @@ class MarketMakingStrategy(Strategy):
             price=Price(ticks * self._tick, self._precision),
             time_in_force=TimeInForce.GTC,
             post_only=True,
+            # The receive time of the market data behind this order: live execution clients
+            # measure tick-to-trade from it.
+            tags=[f"md={self._md_ts_init}"] if self._md_ts_init else None,
         )
         if not self._allowed("new", order, float(size), float(order.price)):
             self._vetoed_at[side] = self.clock.timestamp_ns()

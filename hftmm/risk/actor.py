@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from nautilus_trader.model.events import (
 )
 from nautilus_trader.model.identifiers import InstrumentId
 
+from hftmm.metrics.registry import NodeMetrics
 from hftmm.risk.audit import AuditTrail
 from hftmm.control.bus import PARAM_CHANGE_TOPIC, RISK_PARAMS_ENDPOINT
 from hftmm.risk.bus import CHECK_ENDPOINT, MODE_TOPIC, RESUME_ENDPOINT, VENUE_TOPIC
@@ -115,7 +117,13 @@ class RiskActor(Actor):
 
     def _check(self, intent: OrderIntent) -> None:
         intent.ts_ns = self.clock.timestamp_ns()
-        self.chain.check(intent)
+        metrics = NodeMetrics.current()
+        if metrics is None:
+            self.chain.check(intent)
+        else:
+            t = time.perf_counter_ns()
+            self.chain.check(intent)
+            metrics.risk_chain.observe((time.perf_counter_ns() - t) * 1e-9)
         if not intent.allowed:
             self.log.warning(f"risk veto {intent.plugin}: {intent.kind} {intent.client_order_id} "
                              f"{intent.instrument_id}: {intent.reason}")
