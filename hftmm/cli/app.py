@@ -523,6 +523,22 @@ def set_param(
     _print_control_result(_send_control({"set": {path: parse_value(value)}}, redis_url, trader, wait), wait)
 
 
+@app.command()
+def resume(
+    reason: Annotated[str, typer.Option(help="Why trading may resume (kept in the audit trail).")],
+    redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,
+    trader: Annotated[str, typer.Option(help="Trader id of the node.")] = "HFTMM-001",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the node's answer.")] = 10.0,
+) -> None:
+    """Lift a risk halt (kill switch) or reduce-only mode on a running node: the explicit command a halt needs."""
+    result = _send_control({"resume": True, "reason": reason}, redis_url, trader, wait)
+    if result is None:
+        raise CliError(f"no answer from the node within {wait:g} s (is it running with live.redis_url?)")
+    if result["status"] != "resumed":
+        raise CliError(f"{result['status']}: {result.get('reason', '')}")
+    out.print("trading resumed")
+
+
 @config_app.command("rollback")
 def config_rollback(
     to: Annotated[int | None, typer.Option(help="Version to return to (default: the previous good one).")] = None,

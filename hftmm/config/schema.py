@@ -144,6 +144,8 @@ class ControlConfig(_Section):
     max_veto_ratio: Probability = 0.5
     min_commands: PositiveInt = 4
     schedule: list[ScheduledUpdate] = msgspec.field(default_factory=list)
+    # Backtests: also take requests from this Redis (live nodes use live.redis_url).
+    redis_url: str | None = None
 
 
 class StrategySection(_Section):

@@ -30,6 +30,7 @@ from hftmm.config.schema import StrategySection
 from hftmm.control.bus import PARAM_CHANGE_TOPIC, PARAMS_ENDPOINT_PREFIX, RISK_PARAMS_ENDPOINT, STRATEGY_ERROR_TOPIC
 from hftmm.control.changes import ChangeError, History, Version, apply_changes
 from hftmm.eventlog.schema import COMMAND_TOPIC, TOPIC_PREFIX, Command, ParamChange
+from hftmm.risk.bus import RESUME_ENDPOINT
 from hftmm.risk.config import build_plugins
 
 
@@ -130,8 +131,15 @@ class ControlActor(Actor):
         self._redis.hset(f"{self.config.key_prefix}:control:results", str(request.get("id", "")), json.dumps(result))
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Apply ``{"set": {path: value}}`` or ``{"rollback": true | version}``; return the outcome."""
+        """Apply ``{"set": {path: value}}``, ``{"rollback": true | version}`` or ``{"resume": true,
+        "reason": ...}`` (lift a risk halt); return the outcome."""
         by = str(request.get("by", "operator"))
+        if request.get("resume"):
+            # The explicit command a risk halt needs: the risk actor lifts HALTED/REDUCING, audited.
+            if RESUME_ENDPOINT not in self.msgbus.endpoints():
+                return {"status": "rejected", "reason": "no risk chain in this node"}
+            self.msgbus.send(RESUME_ENDPOINT, {"by": by, "reason": str(request.get("reason", ""))})
+            return {"status": "resumed"}
         active = self.history.active
         try:
             if request.get("rollback") is not None:

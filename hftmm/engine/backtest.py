@@ -163,6 +163,9 @@ def _actors(
                 "sigma_refit_s": risk.sigma_refit_s,
                 "audit_path": str(run_dir / "audit.jsonl") if run_dir is not None and risk.audit else None,
                 "run_id": run_id,
+                # Monitors sample from an hour before trading (volatility and VaR history), not
+                # from the first pre-market event: a second-by-second timer over 16 hours costs.
+                "timer_start_ns": et_to_utc_ns(config.backtest.date, config.backtest.trading_start) - 3_600_000_000_000,
             },
         ))
     if run_dir is not None and config.backtest.event_log:
@@ -172,7 +175,7 @@ def _actors(
             config={"path": str(run_dir / "eventlog.jsonl"), "run_started": _run_started(config, run_id, catalog_path)},
         ))
     control = config.control
-    if control.schedule:
+    if control.schedule or control.redis_url:
         actors.append(ImportableActorConfig(
             actor_path="hftmm.control.actor:ControlActor",
             config_path="hftmm.control.actor:ControlActorConfig",
@@ -184,6 +187,9 @@ def _actors(
                 "schedule": [{"at_ns": et_to_utc_ns(config.backtest.date, u.at), "set": dict(u.set),
                               **({"rollback": True} if u.rollback else {})} for u in control.schedule],
                 "history_path": str(run_dir / "config_history.jsonl") if run_dir is not None else None,
+                "redis_url": control.redis_url, "key_prefix": f"hftmm:{TRADER_ID}",
+                # Simulated seconds: a backtest replays a day in seconds, so poll sparsely.
+                "poll_interval_s": 10.0,
             },
         ))
     if stream_dir is not None and config.backtest.event_stream == "bulk":

@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.common.events import TimeEvent
 from nautilus_trader.config import ActorConfig
@@ -67,6 +68,9 @@ class RiskActorConfig(ActorConfig, frozen=True):
         The audit trail file (none: no trail).
     run_id : str
         Stated in the trail's opening record.
+    timer_start_ns : int, optional
+        When the timer starts (UTC ns): a backtest starts it a warm-up before trading rather than
+        at the first event of the day (None: now).
     """
 
     instruments: list[str]
@@ -75,6 +79,7 @@ class RiskActorConfig(ActorConfig, frozen=True):
     sigma_refit_s: float = 900.0
     audit_path: str | None = None
     run_id: str = ""
+    timer_start_ns: int | None = None
 
 
 class RiskActor(Actor):
@@ -106,7 +111,10 @@ class RiskActor(Actor):
         self.msgbus.subscribe(PARAM_CHANGE_TOPIC, self._on_param_change)
         self.msgbus.subscribe("events.order.*", self._on_order_event)
         self.msgbus.subscribe(VENUE_TOPIC, self._on_venue)
-        self.clock.set_timer("hftmm-risk", timedelta(seconds=cfg.timer_interval_s), callback=self._on_timer)
+        start = cfg.timer_start_ns
+        self.clock.set_timer(
+            "hftmm-risk", timedelta(seconds=cfg.timer_interval_s), callback=self._on_timer,
+            start_time=pd.Timestamp(start, tz="UTC") if start is not None and start > self.clock.timestamp_ns() else None)
 
     def on_stop(self) -> None:
         """Close the audit trail (with its closing record)."""
