@@ -1,0 +1,140 @@
+"""Dropped connections, lost and duplicated ExecutionReports, restarts with the file store, TLS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import trustme
+from nautilus_trader.model.enums import OrderSide, OrderStatus
+from nautilus_trader.model.events import OrderAccepted, OrderFilled
+from nautilus_trader.model.objects import Quantity
+
+from adapters.fix.config import TlsConfig
+from tests.fix_exec.harness import IID, NodeHarness, run
+
+
+class DropFills:
+    """Proxy rule: while ``active``, venue -> client trade reports are dropped."""
+
+    def __init__(self) -> None:
+        self.active = False
+
+    def __call__(self, direction: str, message: Any) -> bool:
+        return self.active and direction == "in" and message.msg_type == "8" and message.get(150) == "F"
+
+
+def test_reconnect_resends_the_missed_fill_once(tmp_path: Path) -> None:
+    drop = DropFills()
+
+    async def main() -> None:
+        h = NodeHarness(tmp_path, proxy=True, drop=drop)
+        await h.start()
+        try:
+            d, venue = h.driver, h.venue
+            assert d is not None and h.venue_session is not None and h.proxy is not None
+            order = d.limit(OrderSide.BUY, 300, "49.90")
+            await h.until(lambda: d.of(OrderAccepted), what="accepted")
+            root = order.client_order_id.value
+            venue.fill(root, 100, "49.90")
+            await h.until(lambda: len(d.of(OrderFilled)) == 1, what="first fill")
+
+            # the next fill is lost on the wire, then the venue's connection dies
+            drop.active = True
+            lost = dict(venue.fill(root, 100, "49.89"))
+            await h.until(lambda: bool(h.proxy.dropped), what="the fill to be dropped")
+            drop.active = False
+            connections = h.client.session.counters["connections"]
+            h.venue_session.disconnect()
+            await h.until(lambda: h.client.session.counters["connections"] > connections
+                          and h.client.session.is_logged_on, 10, "reconnect")
+            # the venue's Logon is ahead of what we processed: ResendRequest, the fill comes back PossDup
+            await h.until(lambda: len(d.of(OrderFilled)) == 2, 10, "the resent fill")
+            resent = [m for direction, m in h.proxy.frames if direction == "in" and m.get(17) == lost[17]]
+            assert len(resent) == 2 and resent[1].get(43) == "Y"
+            assert any(m.msg_type == "2" for direction, m in h.proxy.frames if direction == "out")
+
+            # the venue (or a drop copy) repeats a fill with a new MsgSeqNum: dropped by ExecID
+            assert venue.session is not None
+            again = venue.report(venue.order(root), "F", [(31, "49.89"), (32, "100"), (851, "1")], send=False)
+            venue.session.send("8", [(t, lost[17] if t == 17 else v) for t, v in again])
+            venue.fill(root, 100, "49.88")
+            await h.until(lambda: len(d.of(OrderFilled)) == 3, what="third fill")
+            await h.until(lambda: h.client.counters.get("duplicate_fills") == 1, what="duplicate dropped")
+            fills = d.of(OrderFilled)
+            assert len({f.trade_id for f in fills}) == 3
+            cached = d.cache.order(order.client_order_id)
+            assert cached.status == OrderStatus.FILLED and cached.filled_qty == Quantity.from_int(300)
+            assert d.portfolio.net_position(IID) == 300
+        finally:
+            await h.stop()
+
+    run(main)
+
+
+def test_restart_continues_sequences_and_recovers_the_fill(tmp_path: Path) -> None:
+    """Node killed (connection lost, no Logout) with a fill in flight; a new node on the same file
+    store continues the sequence numbers, gets the fill resent, and reconciles the order."""
+    drop = DropFills()
+
+    async def main() -> None:
+        first = NodeHarness(tmp_path, proxy=True, drop=drop, claim=True)
+        await first.start()
+        d, venue = first.driver, first.venue
+        assert d is not None and first.venue_session is not None
+        order = d.limit(OrderSide.SELL, 300, "50.10")
+        await first.until(lambda: d.of(OrderAccepted), what="accepted")
+        root = order.client_order_id.value
+        venue.fill(root, 100, "50.10")
+        await first.until(lambda: d.of(OrderFilled), what="fill")
+        drop.active = True
+        lost = dict(venue.fill(root, 100, "50.11"))
+        await first.until(lambda: bool(first.proxy.dropped), what="the fill to be dropped")
+        client_seq = first.client.session.next_sender_seq
+        first.venue_session.disconnect()
+        await first.until(lambda: not first.client.session.is_logged_on, what="disconnect")
+        first.client._initiator._stopping = True  # a crash: no Logout on the way down
+        await first.stop_node()
+        await first.proxy.stop()
+        drop.active = False
+
+        second = NodeHarness(tmp_path, venue, claim=True)
+        second.acceptor, second.venue_session = first.acceptor, first.venue_session
+        await second.start()
+        try:
+            assert second.client.session.next_sender_seq > client_seq  # continued, not reset to 1
+            assert second.venue_session.counters["seq_too_high"] == 0  # the venue saw no gap from us
+            cached = second.driver.cache.order(order.client_order_id)
+            assert cached is not None and cached.venue_order_id.value == venue.order(root).order_id
+            assert cached.filled_qty == Quantity.from_int(200) and cached.status == OrderStatus.PARTIALLY_FILLED
+            assert any(f.trade_id.value == lost[17] for f in second.client._fills)
+            assert second.driver.portfolio.net_position(IID) == -200
+            assert second.venue_session.counters["resend_requests_received"] >= 1
+        finally:
+            await second.stop()
+
+    run(main)
+
+
+def test_tls_connection(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    server = ca.issue_cert("127.0.0.1", "localhost")
+    ca.cert_pem.write_to_path(tmp_path / "ca.pem")
+    server.private_key_and_cert_chain_pem.write_to_path(tmp_path / "server.pem")
+    tls = (TlsConfig(cert_file=str(tmp_path / "server.pem")), TlsConfig(ca_file=str(tmp_path / "ca.pem")))
+
+    async def main() -> None:
+        h = NodeHarness(tmp_path, tls=tls)
+        await h.start()
+        try:
+            d = h.driver
+            assert d is not None
+            order = d.limit(OrderSide.BUY, 100, "49.90")
+            await h.until(lambda: d.of(OrderAccepted), what="accepted over TLS")
+            h.venue.fill(order.client_order_id.value, 100, "49.90")
+            await h.until(lambda: d.of(OrderFilled), what="fill over TLS")
+            assert h.client._initiator._ssl is not None
+        finally:
+            await h.stop()
+
+    run(main)
