@@ -167,6 +167,9 @@ class MarketMakingStrategy(Strategy):
         # runner writes these to fill_features.parquet for hftmm train-toxicity).
         self.features: ToxicityFeatures | None = None
         self.fill_features: list[dict[str, object]] = []
+        # ts_init of the book event being handled: orders carry it as an ``md=<ns>`` tag so that a
+        # live execution client can measure tick-to-trade (adapters/fix/execution.py reads it).
+        self._md_ts_init: int | None = None
 
     # -- the plugin API ---------------------------------------------------------------------------
 
@@ -252,6 +255,7 @@ class MarketMakingStrategy(Strategy):
     def on_order_book_deltas(self, deltas: OrderBookDeltas) -> None:
         """Build the market state, ask the plugin for quotes, and work the orders."""
         cfg = self.config
+        self._md_ts_init = deltas.ts_init
         book: OrderBook | None = self.cache.order_book(cfg.instrument_id)
         if book is None:
             return
@@ -437,6 +441,7 @@ class MarketMakingStrategy(Strategy):
             price=Price(ticks * self._tick, self._precision),
             time_in_force=TimeInForce.GTC,
             post_only=True,
+            tags=[f"md={self._md_ts_init}"] if self._md_ts_init is not None else None,
         )
         if not self._allowed("new", order, float(size), float(order.price)):
             self._vetoed_at[side] = self.clock.timestamp_ns()

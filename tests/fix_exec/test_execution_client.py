@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,8 +32,10 @@ def test_event_mapping_accept_fill_replace_cancel(tmp_path: Path) -> None:
         try:
             d, venue = h.driver, h.venue
             assert d is not None
-            order = d.limit(OrderSide.BUY, 300, "49.9900", tags=["md=123"])
+            md = time.time_ns()  # the live clock is the wall clock: a market data receive time
+            order = d.limit(OrderSide.BUY, 300, "49.9900", tags=[f"md={md}"])
             await h.until(lambda: d.of(OrderAccepted), what="accepted")
+            after = time.time_ns()  # the live engine queues the command: the write happens in between
             accepted = d.of(OrderAccepted)[0]
             assert accepted.venue_order_id.value == venue.order(order.client_order_id.value).order_id
             d_msg = [m for m in venue.received if m.msg_type == "D"][0]
@@ -73,6 +75,7 @@ def test_event_mapping_accept_fill_replace_cancel(tmp_path: Path) -> None:
             f_msg = venue.received[-1]
             assert f_msg.msg_type == "F" and f_msg[41] == other.client_order_id.value and f_msg[37].startswith("V")
             assert h.client.tick_to_trade.count == 1
+            assert 0 < h.client.tick_to_trade.samples[0] <= after - md
             assert h.client.round_trip.count >= 4
             submitted = d.of(OrderSubmitted)
             assert len(submitted) == 2
