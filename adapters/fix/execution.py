@@ -101,6 +101,7 @@ from adapters.fix.profile import (
 )
 from adapters.fix.session import Session
 from adapters.fix.transport import FixInitiator
+from hftmm.metrics.registry import NodeMetrics
 
 MD_TAG_PREFIX = "md="
 """Order tag carrying the ``ts_init`` (ns) of the market data that triggered the order."""
@@ -189,6 +190,7 @@ class FixExecutionClient(LiveExecutionClient):
         self._mass_status: dict[str, _MassStatus] = {}
         self._status_requests: dict[str, asyncio.Future[ExecReport | None]] = {}
         self._fills: list[FillReport] = []
+        self._fill_ids: set[str] = set()
         self._request_ids = itertools.count(1)
         self._reconciled = False
         self.tick_to_trade = LatencySamples(config.latency_capacity)
@@ -209,9 +211,7 @@ class FixExecutionClient(LiveExecutionClient):
     def _count(self, name: str) -> None:
         self.counters[name] = self.counters.get(name, 0) + 1
 
-    def _metrics(self):  # noqa: ANN202 - NodeMetrics | None, imported lazily (optional at import time)
-        from hftmm.metrics.registry import NodeMetrics
-
+    def _metrics(self) -> NodeMetrics | None:
         return NodeMetrics.current()
 
     # -- connection -----------------------------------------------------------------------------
@@ -529,8 +529,9 @@ class FixExecutionClient(LiveExecutionClient):
         liquidity = LIQUIDITY_FROM_FIX.get(report.liquidity or "", LiquiditySide.NO_LIQUIDITY_SIDE)
         assert report.last_qty is not None
         fee = commission(liquidity, report.last_qty, self._maker_fee, self._taker_fee, instrument)
-        if any(f.trade_id.value == report.exec_id for f in self._fills[-64:]):
+        if report.exec_id in self._fill_ids:
             return
+        self._fill_ids.add(report.exec_id)
         self._fills.append(fill_report(report, self.account_id, instrument, fee, self._clock.timestamp_ns()))
 
     def _on_unknown_order(self, report: ExecReport, instrument: Instrument) -> None:
