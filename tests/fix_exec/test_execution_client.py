@@ -70,10 +70,12 @@ def test_event_mapping_accept_fill_replace_cancel(tmp_path: Path) -> None:
             # a second order canceled: the F names the current ClOrdID
             other = d.limit(OrderSide.SELL, 100, "50.0500")
             await h.until(lambda: len(d.of(OrderAccepted)) == 2, what="second accepted")
+            h.client.fencing_epoch = 7  # what the node's failover lease sets
             d.cancel_order(other)
             await h.until(lambda: d.of(OrderCanceled), what="canceled")
             f_msg = venue.received[-1]
             assert f_msg.msg_type == "F" and f_msg[41] == other.client_order_id.value and f_msg[37].startswith("V")
+            assert f_msg[20001] == "7" and venue.highest_epoch == 7
             assert h.client.tick_to_trade.count == 1
             assert 0 < h.client.tick_to_trade.samples[0] <= after - md
             assert h.client.round_trip.count >= 4
@@ -164,6 +166,12 @@ def test_reconciliation_learns_the_venues_orders(tmp_path: Path) -> None:
             # the adopted order can be canceled through the client
             h.driver.cancel_order(open_orders[0])
             await h.until(lambda: h.driver.of(OrderCanceled), what="canceled")
+            # after start-up, a report on an order the node never saw is handed to the engine as a status report
+            late = venue.add_order("O-ELSEWHERE-1", "ACME", "1", 100, "49.00")
+            venue.report(late, "0")
+            await h.until(lambda: any(o.client_order_id.value == "O-ELSEWHERE-1" for o in cache.orders_open()),
+                          what="the late order adopted")
+            assert h.client.counters["unknown_order_reports"] == 1
         finally:
             await h.stop()
 

@@ -138,3 +138,71 @@ def test_tls_connection(tmp_path: Path) -> None:
             await h.stop()
 
     run(main)
+
+
+class DropOnce:
+    """Proxy rule: drop the first venue -> client trade report, nothing else."""
+
+    def __init__(self) -> None:
+        self.dropped = False
+
+    def __call__(self, direction: str, message: Any) -> bool:
+        if not self.dropped and direction == "in" and message.msg_type == "8" and message.get(150) == "F":
+            self.dropped = True
+            return True
+        return False
+
+
+def test_out_of_order_report_is_held_until_the_gap_is_filled(tmp_path: Path) -> None:
+    """A fill lost on a live connection: the next report is ahead of sequence, so the client asks
+    for the gap and applies both fills in the venue's order, each once."""
+
+    async def main() -> None:
+        h = NodeHarness(tmp_path, proxy=True, drop=DropOnce())
+        await h.start()
+        try:
+            d, venue = h.driver, h.venue
+            assert d is not None and h.proxy is not None
+            order = d.limit(OrderSide.BUY, 300, "49.90")
+            await h.until(lambda: d.of(OrderAccepted), what="accepted")
+            root = order.client_order_id.value
+            first = dict(venue.fill(root, 100, "49.90"))  # dropped on the wire
+            second = dict(venue.fill(root, 50, "49.89"))
+            await h.until(lambda: len(d.of(OrderFilled)) == 2, what="both fills")
+            assert [f.trade_id.value for f in d.of(OrderFilled)] == [first[17], second[17]]
+            assert h.client.session.counters["seq_too_high"] >= 1
+            assert h.client.session.counters["resend_requests_sent"] == 1
+            assert d.cache.order(order.client_order_id).filled_qty == Quantity.from_int(150)
+        finally:
+            await h.stop()
+
+    run(main)
+
+
+def test_commands_while_the_venue_is_down_are_refused_not_queued(tmp_path: Path) -> None:
+    from nautilus_trader.model.events import OrderCancelRejected, OrderModifyRejected, OrderRejected
+    from nautilus_trader.model.objects import Price
+
+    async def main() -> None:
+        h = NodeHarness(tmp_path)
+        await h.start()
+        try:
+            d = h.driver
+            assert d is not None and h.acceptor is not None
+            working = d.limit(OrderSide.BUY, 100, "49.90")
+            await h.until(lambda: d.of(OrderAccepted), what="accepted")
+            await h.acceptor.stop()  # the venue goes away and does not come back
+            await h.until(lambda: not h.client.session.is_logged_on, what="disconnect")
+            h.acceptor = None
+            refused = d.limit(OrderSide.BUY, 100, "49.80")
+            d.modify_order(working, price=Price.from_str("49.85"))
+            d.cancel_order(working)
+            await h.until(lambda: d.of(OrderRejected) and d.of(OrderModifyRejected) and d.of(OrderCancelRejected),
+                          what="refusals")
+            assert d.of(OrderRejected)[0].client_order_id == refused.client_order_id
+            assert "not logged on" in d.of(OrderRejected)[0].reason
+            assert h.client.counters["orders_refused"] == 1
+        finally:
+            await h.stop()
+
+    run(main)
