@@ -188,6 +188,7 @@ class FixExecutionClient(LiveExecutionClient):
         # FIX request ClOrdID -> (ns sent, MsgType), popped by its first answer
         self._in_flight: dict[str, tuple[int, str]] = {}
         self._mass_status: dict[str, _MassStatus] = {}
+        self._mass_cancels: dict[str, InstrumentId] = {}
         self._status_requests: dict[str, asyncio.Future[ExecReport | None]] = {}
         self._fills: list[FillReport] = []
         self._fill_ids: set[str] = set()
@@ -383,6 +384,7 @@ class FixExecutionClient(LiveExecutionClient):
             if self.session is None:
                 raise SessionNotLoggedOn("no FIX session")
             request = f"MC{self.session.next_sender_seq}"
+            self._mass_cancels[request] = iid
             self._send("q", order_mass_cancel_request(request, transact_time(self._clock.timestamp_ns()),
                                                       self.fencing_epoch, iid.symbol.value, iid.venue.value), request)
         except (SessionNotLoggedOn, DoNotSend) as exc:
@@ -452,15 +454,14 @@ class FixExecutionClient(LiveExecutionClient):
         instrument = self._instrument(report)
         if instrument is None:
             return
-        root = root_cl_ord_id(report.orig_cl_ord_id if report.exec_type == EXEC_CANCELED and report.orig_cl_ord_id
-                              else report.cl_ord_id)
         if report.exec_type == EXEC_TRADE:
             self._record_fill(report, instrument)
-        order = self._cache.order(ClientOrderId(root)) if root else None
+        order = self._find_order(report)
         if order is None:
             self._on_unknown_order(report, instrument)
             return
-        if report.exec_type == EXEC_REPLACED or (report.exec_type in (EXEC_NEW, EXEC_STATUS) and report.cl_ord_id):
+        root = order.client_order_id.value
+        if report.exec_type == EXEC_REPLACED and report.cl_ord_id:
             self._current_cl_ord_id[root] = report.cl_ord_id
         venue_order_id = VenueOrderId(report.order_id)
         ts = self._clock.timestamp_ns()
@@ -497,6 +498,17 @@ class FixExecutionClient(LiveExecutionClient):
         else:
             self._count("unhandled_exec_types")
             self._log.warning(f"ExecutionReport {report.exec_id}: ExecType {report.exec_type} not handled")
+
+    def _find_order(self, report: ExecReport) -> Order | None:
+        """The Nautilus order of a report: by the root of ClOrdID (11), of OrigClOrdID (41) (a
+        venue may put a mass cancel's id in 11), then by the venue order id (37)."""
+        for cl_ord_id in (report.cl_ord_id, report.orig_cl_ord_id):
+            if cl_ord_id:
+                order = self._cache.order(ClientOrderId(root_cl_ord_id(cl_ord_id)))
+                if order is not None:
+                    return order
+        client_order_id = self._cache.client_order_id(VenueOrderId(report.order_id))
+        return self._cache.order(client_order_id) if client_order_id is not None else None
 
     def _accept(self, order: Order, venue_order_id: VenueOrderId, ts: int) -> None:
         """OrderAccepted if the venue's first answer is not a 150=0 (an immediate fill, a replace)."""
@@ -573,9 +585,16 @@ class FixExecutionClient(LiveExecutionClient):
     def _on_mass_cancel_report(self, message: FixMessage) -> None:
         request = message.get(11) or ""
         self._round_trip(request)
+        iid = self._mass_cancels.pop(request, None)
         if message.get(531) == MASS_CANCEL_REJECTED:
             self._count("mass_cancel_rejects")
             self._log.error(f"mass cancel {request} rejected by the venue: {message.get(58)}")
+            # the orders the strategy marked pending cancel are still working
+            for order in self._cache.orders_open(instrument_id=iid) if iid is not None else ():
+                if order.status == OrderStatus.PENDING_CANCEL:
+                    self.generate_order_cancel_rejected(order.strategy_id, order.instrument_id, order.client_order_id,
+                                                        order.venue_order_id, f"mass cancel rejected: {message.get(58)}",
+                                                        self._clock.timestamp_ns())
         else:
             self._log.info(f"mass cancel {request}: {message.get(533, '0')} orders canceled")
 

@@ -132,10 +132,16 @@ def test_mass_cancel(tmp_path: Path) -> None:
             for price in ("49.90", "49.80", "49.70"):
                 d.limit(OrderSide.BUY, 100, price)
             await h.until(lambda: len(d.of(OrderAccepted)) == 3, what="accepted")
+            venue.reject_mass_cancel = "stale epoch 0 < 1"
+            d.cancel_all_orders(IID)
+            await h.until(lambda: len(d.of(OrderCancelRejected)) == 3, what="mass cancel rejected")
+            assert "stale epoch" in d.of(OrderCancelRejected)[0].reason
+            assert len(d.cache.orders_open(instrument_id=IID)) == 3
+            assert all(o.status == OrderStatus.ACCEPTED for o in d.cache.orders_open(instrument_id=IID))
             d.cancel_all_orders(IID)
             await h.until(lambda: len(d.of(OrderCanceled)) == 3, what="canceled")
             q = [m for m in venue.received if m.msg_type == "q"]
-            assert len(q) == 1 and q[0][530] == "1" and q[0][55] == "ACME"
+            assert len(q) == 2 and q[1][530] == "1" and q[1][55] == "ACME"
             assert not h.driver.cache.orders_open(instrument_id=IID)
         finally:
             await h.stop()

@@ -61,6 +61,7 @@ class ScriptedVenue(Application):
         self._order_ids = itertools.count(1)
         self._exec_ids = itertools.count(1)
         self.reject_post_only_at: Decimal | None = None
+        self.reject_mass_cancel: str | None = None  # a text: the next mass cancel is refused with it
         self.highest_epoch = 0
 
     def on_create(self, session: Session) -> None:
@@ -145,6 +146,12 @@ class ScriptedVenue(Application):
         self.report(order, "5", orig=m[41])
 
     def _mass_cancel(self, m: FixMessage) -> None:
+        assert self.session is not None
+        if self.reject_mass_cancel is not None:
+            self.session.send("r", [(11, m[11]), (37, "NONE"), (58, self.reject_mass_cancel), (530, m[530]),
+                                    (531, "0")])
+            self.reject_mass_cancel = None
+            return
         symbol = m.get(55) if m.get(530) == "1" else None
         count = 0
         for order in list(self.orders.values()):
