@@ -609,7 +609,9 @@ class FixExecutionClient(LiveExecutionClient):
                 return
             if report.order_id != NO_ORDERS:
                 pending.reports.append(report)
-            if report.last_report:
+            # LastRptRequested (912=Y) ends the answer; TotNumReports (911) too, should 912 be missing
+            total = report.tot_num_reports
+            if report.last_report or (total is not None and len(pending.reports) >= total):
                 pending.future.set_result(pending.reports)
             return
         for key in (root_cl_ord_id(report.cl_ord_id), report.order_id):
