@@ -110,7 +110,9 @@ class NodeHarness:
     def __init__(self, tmp: Path, venue: ScriptedVenue | None = None, *, proxy: bool = False,
                  client_store: StoreConfig | None = None, venue_store: StoreConfig | None = None,
                  tls: tuple[TlsConfig, TlsConfig] | None = None,
-                 drop: Callable[[str, Any], bool] | None = None, claim: bool = False) -> None:
+                 drop: Callable[[str, Any], bool] | None = None, claim: bool = False,
+                 data_clients: dict[str, Any] | None = None, data_factories: dict[str, Any] | None = None,
+                 strategies: list[Strategy] | None = None) -> None:
         self.tmp = tmp
         self.catalog = tmp / "catalog"
         if not self.catalog.exists():
@@ -122,6 +124,9 @@ class NodeHarness:
         self.tls = tls
         self.drop = drop
         self.claim = claim
+        self.data_clients = data_clients or {}
+        self.data_factories = data_factories or {}
+        self.strategies = strategies or []
         self.acceptor: FixAcceptor | None = None
         self.proxy: FixProxy | None = None
         self.node: TradingNode | None = None
@@ -157,6 +162,7 @@ class NodeHarness:
             trader_id="HFTMM-001",
             logging=LoggingConfig(log_level=os.environ.get("HFTMM_TEST_LOG", "ERROR")),
             exec_engine=LiveExecEngineConfig(reconciliation=True, inflight_check_interval_ms=0),
+            data_clients=self.data_clients,
             exec_clients={"XNYS": FixExecClientConfig(
                 session=session, catalog_path=str(self.catalog), request_timeout_s=5.0, logon_timeout_s=10.0,
                 instrument_provider=InstrumentProviderConfig(load_all=True))},
@@ -168,6 +174,10 @@ class NodeHarness:
         self.node.add_exec_client_factory("XNYS", FixLiveExecClientFactory)
         self.driver = Driver(DriverConfig(instrument_id=IID, external_order_claims=[IID] if self.claim else None))
         self.node.trader.add_strategy(self.driver)
+        for name, factory in self.data_factories.items():
+            self.node.add_data_client_factory(name, factory)
+        for strategy in self.strategies:
+            self.node.trader.add_strategy(strategy)
         self.node.build()
         self._task = asyncio.create_task(self.node.run_async())
         await self.until(lambda: self.driver is not None and self.driver.is_running, 20, "the node did not start")
