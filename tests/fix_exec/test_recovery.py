@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trustme
 from nautilus_trader.model.enums import OrderSide, OrderStatus
 from nautilus_trader.model.events import OrderAccepted, OrderFilled
 from nautilus_trader.model.objects import Quantity
 
-from adapters.fix.config import TlsConfig
+from adapters.fix.config import StoreConfig, TlsConfig
 from tests.fix_exec.harness import IID, NodeHarness, run
 
 
@@ -72,13 +73,21 @@ def test_reconnect_resends_the_missed_fill_once(tmp_path: Path) -> None:
     run(main)
 
 
-def test_restart_continues_sequences_and_recovers_the_fill(tmp_path: Path) -> None:
-    """Node killed (connection lost, no Logout) with a fill in flight; a new node on the same file
-    store continues the sequence numbers, gets the fill resent, and reconciles the order."""
+@pytest.mark.parametrize("kind", ["file", "redis"])
+def test_restart_continues_sequences_and_recovers_the_fill(tmp_path: Path, kind: str,
+                                                           request: pytest.FixtureRequest) -> None:
+    """Node killed (connection lost, no Logout) with a fill in flight; a new node on the same store
+    (file: a restart; Redis: a standby taking over) continues the sequence numbers, gets the fill
+    resent, and reconciles the order."""
     drop = DropFills()
+    if kind == "redis":
+        host, port = request.getfixturevalue("redis_server")
+        store = StoreConfig(kind="redis", redis_url=f"redis://{host}:{port}/0", redis_prefix=f"fixexec:{tmp_path.name}")
+    else:
+        store = StoreConfig(kind="file", path=str(tmp_path / "client-store"), sync=True)
 
     async def main() -> None:
-        first = NodeHarness(tmp_path, proxy=True, drop=drop, claim=True)
+        first = NodeHarness(tmp_path, proxy=True, drop=drop, claim=True, client_store=store)
         await first.start()
         d, venue = first.driver, first.venue
         assert d is not None and first.venue_session is not None
@@ -98,7 +107,7 @@ def test_restart_continues_sequences_and_recovers_the_fill(tmp_path: Path) -> No
         await first.proxy.stop()
         drop.active = False
 
-        second = NodeHarness(tmp_path, venue, claim=True)
+        second = NodeHarness(tmp_path, venue, claim=True, client_store=store)
         second.acceptor, second.venue_session = first.acceptor, first.venue_session
         await second.start()
         try:
@@ -202,6 +211,44 @@ def test_commands_while_the_venue_is_down_are_refused_not_queued(tmp_path: Path)
             assert d.of(OrderRejected)[0].client_order_id == refused.client_order_id
             assert "not logged on" in d.of(OrderRejected)[0].reason
             assert h.client.counters["orders_refused"] == 1
+        finally:
+            await h.stop()
+
+    run(main)
+
+
+class DropFirstOrder:
+    """Proxy rule: drop the first client -> venue NewOrderSingle."""
+
+    def __init__(self) -> None:
+        self.dropped = False
+
+    def __call__(self, direction: str, message: Any) -> bool:
+        if not self.dropped and direction == "out" and message.msg_type == "D":
+            self.dropped = True
+            return True
+        return False
+
+
+def test_an_order_lost_on_the_way_is_resent_by_the_session(tmp_path: Path) -> None:
+    """The venue sees a gap in our sequence, asks for it, and gets the order back (PossDupFlag=Y):
+    both orders end up accepted, none twice."""
+
+    async def main() -> None:
+        h = NodeHarness(tmp_path, proxy=True, drop=DropFirstOrder())
+        await h.start()
+        try:
+            d, venue = h.driver, h.venue
+            assert d is not None and h.proxy is not None and h.venue_session is not None
+            lost = d.limit(OrderSide.BUY, 100, "49.90")
+            await h.until(lambda: bool(h.proxy.dropped), what="the order to be dropped")
+            kept = d.limit(OrderSide.BUY, 100, "49.80")
+            await h.until(lambda: len(d.of(OrderAccepted)) == 2, 10, "both accepted")
+            orders = [m for m in venue.received if m.msg_type == "D"]
+            assert [m[11] for m in orders] == [lost.client_order_id.value, kept.client_order_id.value]
+            assert orders[0].get(43) == "Y" and orders[1].get(43) is None  # resent, in sequence order
+            assert h.venue_session.counters["resend_requests_sent"] == 1
+            assert {e.client_order_id for e in d.of(OrderAccepted)} == {lost.client_order_id, kept.client_order_id}
         finally:
             await h.stop()
 
