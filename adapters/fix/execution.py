@@ -106,7 +106,7 @@ from hftmm.metrics.registry import NodeMetrics
 MD_TAG_PREFIX = "md="
 """Order tag carrying the ``ts_init`` (ns) of the market data that triggered the order."""
 
-_CLOSED = (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.FILLED, OrderStatus.REJECTED, OrderStatus.DENIED)
+_MAX_IN_FLIGHT = 100_000
 
 
 class FixRequestTimeout(TimeoutError):
@@ -162,9 +162,11 @@ class FixExecutionClient(LiveExecutionClient):
     instrument_provider : InstrumentProvider
         Loads the instruments into the cache at connect.
     config : FixExecClientConfig
-    session : Session
-        The initiator session (built by the factory with this client's application: see
-        :meth:`application`).
+
+    Notes
+    -----
+    The session is attached after construction (:meth:`attach`), because it is built with this
+    client's :meth:`application`; ``FixLiveExecClientFactory`` does both.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, client_id: ClientId, msgbus: MessageBus, cache: Cache,
@@ -270,8 +272,15 @@ class FixExecutionClient(LiveExecutionClient):
         """Send and note the time for the round trip; raises SessionNotLoggedOn / DoNotSend."""
         assert self.session is not None
         seq = self.session.send(msg_type, body)
-        self._in_flight[cl_ord_id] = (self._clock.timestamp_ns(), msg_type)
+        self._note_in_flight(cl_ord_id, msg_type)
         return seq
+
+    def _note_in_flight(self, cl_ord_id: str, msg_type: str) -> None:
+        in_flight = self._in_flight
+        if len(in_flight) >= _MAX_IN_FLIGHT:
+            # requests the venue never answered: forget the oldest rather than grow without bound
+            del in_flight[next(iter(in_flight))]
+        in_flight[cl_ord_id] = (self._clock.timestamp_ns(), msg_type)
 
     def _next_request_id(self, root: str) -> str:
         # Our next MsgSeqNum is unique for the life of the store (across restarts), unlike a counter.
@@ -295,7 +304,7 @@ class FixExecutionClient(LiveExecutionClient):
                                          f"not sent: {exc}", self._clock.timestamp_ns())
             return
         written = self._clock.timestamp_ns()
-        self._in_flight[cl_ord_id] = (written, "D")
+        self._note_in_flight(cl_ord_id, "D")
         self._current_cl_ord_id[cl_ord_id] = cl_ord_id
         self.generate_order_submitted(order.strategy_id, order.instrument_id, order.client_order_id, written)
         md_ts = market_data_ts(order)

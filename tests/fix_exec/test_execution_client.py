@@ -20,14 +20,18 @@ from nautilus_trader.model.events import (
 from nautilus_trader.model.objects import Price, Quantity
 
 from adapters.fix.codec import encode
+from hftmm.metrics.registry import NodeMetrics
 from tests.fix_exec.harness import IID, NodeHarness
 from tests.fix_exec.harness import run as harness_run
 from tests.fix_exec.venue import ScriptedVenue
 
 
 def test_event_mapping_accept_fill_replace_cancel(tmp_path: Path) -> None:
+    metrics = NodeMetrics()
+
     async def run() -> None:
         h = NodeHarness(tmp_path)
+        NodeMetrics.install(metrics)
         await h.start()
         try:
             d, venue = h.driver, h.venue
@@ -79,10 +83,18 @@ def test_event_mapping_accept_fill_replace_cancel(tmp_path: Path) -> None:
             assert h.client.tick_to_trade.count == 1
             assert 0 < h.client.tick_to_trade.samples[0] <= after - md
             assert h.client.round_trip.count >= 4
+            sample = metrics.registry.get_sample_value
+            assert sample("hftmm_tick_to_trade_seconds_count", {"instrument": "ACME.XNYS"}) == 1
+            assert sample("hftmm_fix_round_trip_seconds_count", {"msg_type": "D"}) == 2
+            assert sample("hftmm_fix_round_trip_seconds_count", {"msg_type": "G"}) == 1
+            assert sample("hftmm_venue_session_logged_on", {"venue": "XNYS"}) == 1.0
+            assert sample("hftmm_fills_total", {"instrument": "ACME.XNYS", "side": "BUY", "liquidity": "MAKER"}) == 1
             submitted = d.of(OrderSubmitted)
             assert len(submitted) == 2
         finally:
             await h.stop()
+            NodeMetrics.install(None)
+        assert metrics.registry.get_sample_value("hftmm_venue_session_logged_on", {"venue": "XNYS"}) == 0.0
 
     harness_run(run)
 
