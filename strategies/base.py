@@ -173,12 +173,13 @@ class MarketMakingStrategy(Strategy):
         # When a new order of a side was last refused: the side waits for an order event (a fill
         # changes the position) or _VETO_RETRY_NS before asking again, instead of on every book event.
         self._vetoed_at: dict[OrderSide, int] = {}
-        # ts_init (receive time) of the market data that triggered the current decision.
-        self._md_ts_init = 0
         # Toxicity features of the current market, and their values at each of our fills (the
         # runner writes these to fill_features.parquet for hftmm train-toxicity).
         self.features: ToxicityFeatures | None = None
         self.fill_features: list[dict[str, object]] = []
+        # ts_init of the book event being handled: orders carry it as an ``md=<ns>`` tag so that a
+        # live execution client can measure tick-to-trade (adapters/fix/execution.py reads it).
+        self._md_ts_init = 0
 
     # -- the plugin API ---------------------------------------------------------------------------
 
