@@ -102,6 +102,7 @@ from adapters.fix.profile import (
 from adapters.fix.session import Session
 from adapters.fix.transport import FixInitiator
 from hftmm.metrics.registry import NodeMetrics
+from hftmm.risk.bus import VENUE_TOPIC
 
 MD_TAG_PREFIX = "md="
 """Order tag carrying the ``ts_init`` (ns) of the market data that triggered the order."""
@@ -249,12 +250,15 @@ class FixExecutionClient(LiveExecutionClient):
 
     def _on_logon(self) -> None:
         self._log.info(f"FIX session {self.session.session_id if self.session else ''} logged on")
+        # The risk chain's kill switch watches venue sessions (hftmm.risk.bus.VENUE_TOPIC).
+        self._msgbus.publish(VENUE_TOPIC, (self._config.venue, True))
         metrics = self._metrics()
         if metrics is not None:
             metrics.venue_connected.labels(self._config.venue).set(1.0)
 
     def _on_logout(self) -> None:
         self._log.warning("FIX session logged out / disconnected; reconnecting")
+        self._msgbus.publish(VENUE_TOPIC, (self._config.venue, False))
         metrics = self._metrics()
         if metrics is not None:
             metrics.venue_connected.labels(self._config.venue).set(0.0)

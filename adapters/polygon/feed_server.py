@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,13 @@ class PolygonFeedServer:
         Keep every payload sent, per connection, in ``stats.sent_per_connection`` (tests).
     auth_timeout : float
         Seconds a connection may stay unauthenticated before ``auth_timeout``.
+    market_origin_ns, wall_origin : int and float, optional
+        Pin the market clock to the wall clock: the market is at ``market_origin_ns`` (catalog UTC
+        ns) at ``wall_origin`` (Unix seconds), i.e. ``wall = wall_origin + (t - market_origin_ns) /
+        speed``, whenever the first client subscribes (events already due then go out at once).
+        ``hftmm venue`` uses the same mapping (``hftmm.venue.clock``), so given the same origin the
+        feed and the venue agree on the market at every instant. Without an origin the clock starts
+        at the first subscription with the day's first event.
     """
 
     def __init__(
@@ -118,7 +126,13 @@ class PolygonFeedServer:
         drop_after: int | None = None,
         record: bool = False,
         auth_timeout: float = 10.0,
+        market_origin_ns: int | None = None,
+        wall_origin: float | None = None,
     ) -> None:
+        if (market_origin_ns is None) != (wall_origin is None):
+            raise ValueError("market_origin_ns and wall_origin go together")
+        if market_origin_ns is not None and speed <= 0:
+            raise ValueError("a pinned market clock needs speed > 0")
         if speed < 0:
             raise ValueError(f"speed must be >= 0, was {speed}")
         self.events = events
@@ -129,6 +143,8 @@ class PolygonFeedServer:
         self.drop_after = drop_after
         self.record = record
         self.auth_timeout = auth_timeout
+        self.market_origin_ns = market_origin_ns
+        self.wall_origin = wall_origin
         self.stats = FeedStats()
         self.finished = asyncio.Event()
         self._connections: dict[int, _Connection] = {}
@@ -254,6 +270,9 @@ class PolygonFeedServer:
             return
         await self._subscribed.wait()
         wall0, market0 = loop.time(), events[0].ts
+        if self.market_origin_ns is not None and self.wall_origin is not None:
+            # The loop's clock is monotonic: place the Unix-time origin on it.
+            wall0, market0 = loop.time() + (self.wall_origin - time.time()), self.market_origin_ns
         i, n = 0, len(events)
         while i < n:
             if self.pause_when_idle and not self._subscribed.is_set():

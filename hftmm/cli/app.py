@@ -262,6 +262,8 @@ def feed(
     symbols: Annotated[str | None, typer.Option(help="Only these tickers, e.g. AAPL,MSFT.")] = None,
     quote_size_unit: Annotated[int, typer.Option(min=1, help="Shares per unit of the quote sizes sent (100: round lots).")] = 100,
     hold_when_idle: Annotated[bool, typer.Option(help="Hold the replay clock while no client is subscribed.")] = False,
+    start: Annotated[str | None, typer.Option(help="HH:MM (Eastern) of the day at the clock origin (pins the market clock; needs --clock-origin or means now).")] = None,
+    clock_origin: Annotated[float | None, typer.Option(help="Unix seconds at which the market is at --start (as given to hftmm venue).")] = None,
 ) -> None:
     """Serve a catalog day over Polygon's stocks WebSocket protocol (auth, subscribe, batched T/Q frames).
 
@@ -281,7 +283,18 @@ def feed(
         key: str | None = load_api_key().reveal()
     except PolygonAuthError:
         key = None
-    server = PolygonFeedServer(events, speed=speed, api_key=key, pause_when_idle=hold_when_idle)
+    origin: dict[str, Any] = {}
+    if start is not None or clock_origin is not None:
+        import time as _time
+
+        from hftmm.engine.session import et_to_utc_ns
+
+        try:
+            market0 = et_to_utc_ns(date.date(), start) if start is not None else events[0].ts
+        except (ValueError, IndexError) as e:
+            raise CliError(f"--start {start!r}: expected HH:MM[:SS]") from e
+        origin = {"market_origin_ns": market0, "wall_origin": clock_origin if clock_origin is not None else _time.time()}
+    server = PolygonFeedServer(events, speed=speed, api_key=key, pause_when_idle=hold_when_idle, **origin)
     out.print(f"replaying {len(events):,} events of {date.date()} at {speed:g}x on ws://{host}:{port} "
               f"({'the API key from the environment is required' if key else 'any API key accepted'})")
     try:
