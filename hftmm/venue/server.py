@@ -50,6 +50,10 @@ MARKET_CLOSE = "16:00"
 _MAX_BATCH = 5000  # market events applied between two yields to the event loop
 
 
+class VenueStateError(ValueError):
+    """The state directory holds a state file that is not this venue's (another day or instruments)."""
+
+
 class VenueState(msgspec.Struct, kw_only=True):
     """What ``venue-state.msgpack`` holds."""
 
@@ -142,9 +146,9 @@ class VenueServer:
         try:
             state = msgspec.msgpack.decode(path.read_bytes(), type=VenueState)
         except msgspec.DecodeError as exc:
-            raise ValueError(f"{path}: not a venue state file: {exc}") from exc
+            raise VenueStateError(f"{path}: not a venue state file: {exc}") from exc
         if state.date != self.config.date.isoformat() or state.instruments != list(self.config.instruments):
-            raise ValueError(f"{path} holds {state.date} {state.instruments}, not {self.config.date} "
+            raise VenueStateError(f"{path} holds {state.date} {state.instruments}, not {self.config.date} "
                              f"{list(self.config.instruments)}: use another --state-dir")
         log.info("continuing from %s: %d market events applied", path, state.events_applied)
         return state

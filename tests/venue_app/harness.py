@@ -44,6 +44,7 @@ class Client(Application):
 
     def __init__(self) -> None:
         self.received: list[FixMessage] = []
+        self.admin: list[FixMessage] = []
         self.session: Session | None = None
 
     def on_create(self, session: Session) -> None:
@@ -51,6 +52,9 @@ class Client(Application):
 
     def from_app(self, message: FixMessage, session: Session) -> None:
         self.received.append(message)
+
+    def from_admin(self, message: FixMessage, session: Session) -> None:
+        self.admin.append(message)
 
     def of(self, msg_type: str, **tags: str) -> list[FixMessage]:
         """Received messages of a type whose fields match ``tags`` (``t150="F"``)."""
