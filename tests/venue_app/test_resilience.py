@@ -209,3 +209,60 @@ def test_restart_from_state_dir_continues_sequences_orders_and_record(venue_cata
         await restarted.stop()
 
     run(scenario)
+
+
+def test_fills_while_node_is_away_survive_a_venue_restart(venue_catalog: Path, day, tmp_path: Path) -> None:
+    events, specs = day
+
+    async def scenario() -> None:
+        config = venue_config(venue_catalog, tmp_path / "venue")
+        server = make_server(config, events, specs)
+        await server.start()
+        initiator, session, app = await connect(server.port, store_dir=tmp_path / "client")
+        other, other_session, other_app = await connect(server.port, "MM2")
+        bid, _ = server.engine.replayed_best("ACME", Side.BUY)
+        px = price_to_str(bid + TICK)
+        session.send("D", new_order("W1", "1", 300, px))
+        await until(lambda: len(app.of("8", t150="0")) == 1, what="ack")
+        await initiator.stop()  # the node logs out
+        other_session.send("D", new_order("X1", "2", 100, px, tif="3"))
+        other_session.send("D", new_order("X2", "2", 100, px, tif="3"))
+        await until(lambda: len(other_app.of("8", t150="F")) == 2, what="MM2 fills")
+        assert len(server.gateway.pending["HFTMM"]) == 2  # the node's fills wait for its next Logon
+        await other.stop()
+        await server.stop()
+
+        restarted = make_server(config, events, specs)
+        await restarted.start()
+        initiator, session, app2 = await connect(restarted.port, store_dir=tmp_path / "client")
+        await until(lambda: len(app2.of("8", t150="F")) == 2, what="queued fills after the restart")
+        fills = app2.of("8", t150="F")
+        assert [(m[11], m[32], m[39], m[151]) for m in fills] == [("W1", "100", "1", "200"), ("W1", "100", "1", "100")]
+        record = [e.exec_id for e in read_record(tmp_path / "venue" / RECORD_FILE) if e.participant == "HFTMM"]
+        assert [m[17] for m in app.of("8") + app2.of("8")] == record
+        assert "HFTMM" not in restarted.gateway.pending  # (the drop copy never logged on: its copies wait)
+        await initiator.stop()
+        await restarted.stop()
+
+    run(scenario)
+
+
+def test_day_orders_expire_at_the_close_gtc_stays(venue_catalog: Path, day, tmp_path: Path) -> None:
+    events, specs = day
+
+    async def scenario() -> None:
+        server = make_server(venue_config(venue_catalog, tmp_path, start="15:59:56", speed=2.0), events, specs)
+        await server.start()
+        initiator, session, app = await connect(server.port)
+        session.send("D", new_order("DAY1", "1", 100, "40.00", tif="0"))
+        session.send("D", new_order("GTC1", "1", 100, "40.00", tif="1"))
+        await until(lambda: len(app.of("8", t150="0")) == 2, what="acks")
+        assert not app.of("8", t150="C"), "the close must come after the orders"
+        await until(lambda: len(app.of("8", t150="C")) == 1, timeout=15, what="expiry at 16:00")
+        expired = app.of("8", t150="C")[0]
+        assert (expired[11], expired[39], expired[151], expired[58]) == ("DAY1", "C", "0", "end of day")
+        assert [o.client_order_id for o in server.engine.open_orders("HFTMM")] == ["GTC1"]
+        await initiator.stop()
+        await server.stop()
+
+    run(scenario)
