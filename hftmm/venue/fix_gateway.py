@@ -108,6 +108,7 @@ class OrderState(msgspec.Struct, kw_only=True):
     """What the gateway knows of one order of the day (for H, AF and cancel-reject answers)."""
 
     order_id: int
+    fix_order_id: str
     participant: str
     cl_ord_id: str
     symbol: str
@@ -138,6 +139,7 @@ class GatewayState(msgspec.Struct, kw_only=True):
     pending: dict[str, list[PendingMessage]]
     next_status_id: int
     next_report_id: int
+    generation: int = 0
 
 
 class _Reject(Exception):
@@ -211,6 +213,8 @@ class VenueGateway(Application):
         self.pending: dict[str, list[PendingMessage]] = {}
         self._next_status_id = 1
         self._next_report_id = 1
+        self.generation = 0
+        self._by_fix_order_id: dict[str, int] = {}
         self.counters: Counter[str] = Counter()
         self._handlers: dict[str, Callable[[FixMessage, str], None]] = {
             "D": self._on_new, "F": self._on_cancel, "G": self._on_replace, "q": self._on_mass_cancel,
@@ -336,8 +340,10 @@ class VenueGateway(Application):
 
     def _remember_side(self, report: ExecutionReport, side_text: str) -> None:
         if report.order_id not in self.orders:
+            fix_order_id = self._fix_id(report.order_id)
+            self._by_fix_order_id[fix_order_id] = report.order_id
             self.orders[report.order_id] = OrderState(
-                order_id=report.order_id, participant=report.participant, cl_ord_id=report.client_order_id,
+                order_id=report.order_id, fix_order_id=fix_order_id, participant=report.participant, cl_ord_id=report.client_order_id,
                 symbol=report.symbol, side=side_text, ord_type=str(int(report.order_type)), tif=str(int(report.tif)),
                 price=report.price, qty=report.order_qty, leaves_qty=report.leaves_qty,
             )
@@ -396,7 +402,7 @@ class VenueGateway(Application):
         self.counters["rejected_by_gateway"] += 1
         orig = message.get(41) or ""
         state = self._find(participant, orig)
-        body = [(11, message.get(11) or NO_ORDER), (37, str(state.order_id) if state else NO_ORDER),
+        body = [(11, message.get(11) or NO_ORDER), (37, state.fix_order_id if state else NO_ORDER),
                 (39, state.ord_status if state else "8"), (41, orig or NO_ORDER), (58, text), (102, "99"),
                 (434, response_to)]
         self._emit(participant, "9", body, self.clock_ns(), drop_copy=False)
@@ -426,7 +432,7 @@ class VenueGateway(Application):
 
     def _mass_cancel_report(self, participant: str, cl_ord_id: str, request_type: str, symbol: str | None,
                             canceled: int, reject_text: str | None) -> None:
-        report_id = f"{self.day}-MC{self._next_report_id}"
+        report_id = f"{self.day}-MC{self._fix_id(self._next_report_id)}"
         self._next_report_id += 1
         body = [(11, cl_ord_id), (37, report_id)]
         if reject_text is not None:
@@ -439,8 +445,8 @@ class VenueGateway(Application):
     # -- H / AF --------------------------------------------------------------------------------------
 
     def _find(self, participant: str, cl_ord_id: str, order_id: str | None = None) -> OrderState | None:
-        if order_id and order_id.isdigit():
-            state = self.orders.get(int(order_id))
+        if order_id and order_id in self._by_fix_order_id:
+            state = self.orders.get(self._by_fix_order_id[order_id])
             if state is not None and state.participant == participant:
                 return state
         key = self._by_cl_ord_id.get((participant, cl_ord_id))
@@ -475,7 +481,7 @@ class VenueGateway(Application):
 
     def _status_body(self, state: OrderState) -> list[tuple[int, str]]:
         body = [(6, price_to_str(state.avg_px)), (11, state.cl_ord_id), (14, str(state.cum_qty)),
-                (17, self._status_exec_id()), (37, str(state.order_id)), (38, str(state.qty)), (39, state.ord_status),
+                (17, self._status_exec_id()), (37, state.fix_order_id), (38, str(state.qty)), (39, state.ord_status),
                 (40, state.ord_type)]
         if state.ord_type == "2":
             body.append((44, price_to_str(state.price)))
@@ -484,7 +490,7 @@ class VenueGateway(Application):
         return body
 
     def _status_exec_id(self) -> str:
-        exec_id = f"{self.day}-S{self._next_status_id}"
+        exec_id = f"{self.day}-S{self._fix_id(self._next_status_id)}"
         self._next_status_id += 1
         return exec_id
 
@@ -518,10 +524,11 @@ class VenueGateway(Application):
                                side_text: str | None) -> list[tuple[int, str]]:
         rejected = event.exec_type == ExecType.REJECTED
         body = [(6, price_to_str(event.avg_px)), (11, event.client_order_id or NO_ORDER), (14, str(event.cum_qty)),
-                (17, f"{self.day}-{event.exec_id}")]
+                (17, f"{self.day}-{self._fix_id(event.exec_id)}")]
         if event.last_qty:
             body += [(31, price_to_str(event.last_px)), (32, str(event.last_qty))]
-        body += [(37, str(event.order_id) if event.order_id else NO_ORDER), (38, str(event.order_qty)),
+        order_id = state.fix_order_id if state is not None else self._fix_id(event.order_id) if event.order_id else NO_ORDER
+        body += [(37, order_id), (38, str(event.order_qty)),
                  (39, "8" if rejected else _status_after(event)), (40, str(int(event.order_type)))]
         if event.orig_client_order_id:
             body.append((41, event.orig_client_order_id))
@@ -542,7 +549,10 @@ class VenueGateway(Application):
         return body
 
     def _publish_cancel_reject(self, event: ExecutionReport, stale_text: str | None) -> None:
-        state = self._find(event.participant, event.orig_client_order_id)
+        if event.order_id:
+            state = self.orders.get(event.order_id)
+        else:
+            state = self._find(event.participant, event.orig_client_order_id)
         if stale_text or event.reason == "stale epoch":
             reason, text = "99", stale_text or event.reason
         elif event.order_id == 0 and state is not None and state.leaves_qty == 0:
@@ -551,14 +561,22 @@ class VenueGateway(Application):
             reason, text = "1", event.reason
         else:
             reason, text = "99", event.reason
-        order_id = event.order_id or (state.order_id if state is not None else 0)
         status = state.ord_status if state is not None else "8"
         response_to = "2" if event.response_to == CancelRejectResponseTo.REPLACE else "1"
-        body = [(11, event.client_order_id or NO_ORDER), (37, str(order_id) if order_id else NO_ORDER), (39, status),
-                (41, event.orig_client_order_id or NO_ORDER), (58, text), (102, reason), (434, response_to)]
+        body = [(11, event.client_order_id or NO_ORDER), (37, state.fix_order_id if state is not None else NO_ORDER),
+                (39, status), (41, event.orig_client_order_id or NO_ORDER), (58, text), (102, reason), (434, response_to)]
         self._emit(event.participant, "9", body, event.ts_ns, drop_copy=False)
 
     # -- output ----------------------------------------------------------------------------------
+
+    def _fix_id(self, number: int) -> str:
+        """An engine counter (order, exec, status, report id) as its FIX id text.
+
+        After an unclean restart (:attr:`generation` > 0) the engine's counters continue from the
+        last snapshot and would repeat numbers already sent; the generation prefix keeps every
+        OrderID and ExecID unique for the venue day.
+        """
+        return str(number) if self.generation == 0 else f"{self.generation}.{number}"
 
     @staticmethod
     def _time(ts_ns: int) -> str:
@@ -596,11 +614,14 @@ class VenueGateway(Application):
     def state(self) -> GatewayState:
         """The persistent part of the gateway."""
         return GatewayState(orders=sorted(self.orders.values(), key=lambda s: s.order_id), pending=self.pending,
-                            next_status_id=self._next_status_id, next_report_id=self._next_report_id)
+                            next_status_id=self._next_status_id, next_report_id=self._next_report_id,
+                            generation=self.generation)
 
     def restore(self, state: GatewayState) -> None:
         """Continue from a saved :meth:`state`."""
         self.orders = {s.order_id: s for s in state.orders}
+        self._by_fix_order_id = {s.fix_order_id: s.order_id for s in state.orders}
+        self.generation = state.generation
         self._by_cl_ord_id = {}
         for s in state.orders:
             for cl_ord_id in [*s.cl_ord_ids, s.cl_ord_id]:

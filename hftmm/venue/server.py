@@ -16,6 +16,8 @@
   The state file is written atomically every ``snapshot_interval_s`` and at shutdown. After a
   crash (no shutdown snapshot) the engine continues from the last snapshot: reports issued after it
   are still in the record and the FIX stores, but the orders they describe are not in the engine.
+  Such an unclean restart is detected (the record is ahead of the snapshot), logged, and OrderIDs /
+  ExecIDs from then on carry a generation prefix (``2.17``) so none repeats an id already sent.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,14 +43,15 @@ from hftmm.venue.config import VenueConfig
 from hftmm.venue.fix_gateway import GatewayState, VenueGateway, profile_dictionary
 from hftmm.venue.market_replay import MarketEvent
 from hftmm.venue.matching_engine import MatchingEngine, SymbolSpec
-from hftmm.venue.record import VenueRecord
+from hftmm.venue.record import VenueRecord, read_record
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "venue-state.msgpack"
 RECORD_FILE = "record.jsonl"
 MARKET_CLOSE = "16:00"
-_MAX_BATCH = 5000  # market events applied between two yields to the event loop
+_MAX_BATCH = 5000
+_GENERATION = re.compile(r"-(\d+)\.\d+$")  # market events applied between two yields to the event loop
 
 
 class VenueStateError(ValueError):
@@ -66,6 +70,17 @@ class VenueState(msgspec.Struct, kw_only=True):
     day_expired: bool
     origin_catalog_ns: int
     origin_wall: float
+    record_seq: int = 0
+
+
+def _generations_in(record_path: Path) -> int:
+    """The highest id generation in a record's ExecIDs (``DAY-N`` is 0, ``DAY-G.N`` is G)."""
+    highest = 0
+    for entry in read_record(record_path):
+        found = _GENERATION.search(entry.exec_id)
+        if found:
+            highest = max(highest, int(found.group(1)))
+    return highest
 
 
 class VenueServer:
@@ -115,6 +130,14 @@ class VenueServer:
                                     config.drop_copy_comp_id)
         if saved is not None:
             self.gateway.restore(saved.gateway)
+        recorded = self.record.next_seq - 1
+        self.unclean_restart = recorded > (saved.record_seq if saved is not None else 0)
+        if self.unclean_restart:
+            # The venue died after its last snapshot: the engine's counters are behind ids already sent.
+            self.gateway.generation = max(self.gateway.generation, _generations_in(self.state_dir / RECORD_FILE)) + 1
+            log.warning("venue did not stop cleanly: %d report(s) in the record are after the last snapshot and "
+                        "their orders are not in the engine; ids continue as generation %d",
+                        recorded - (saved.record_seq if saved is not None else 0), self.gateway.generation)
         self.dictionary: DataDictionary = profile_dictionary()
         self.sessions: list[Session] = [self._session(name) for name in self._counterparties()]
         self.acceptor = FixAcceptor(self.sessions, config.host, config.port)
@@ -159,7 +182,7 @@ class VenueServer:
             version=1, date=self.config.date.isoformat(), instruments=list(self.config.instruments),
             engine=self.engine.snapshot(), gateway=self.gateway.state(), events_applied=self.events_applied,
             day_expired=self.day_expired, origin_catalog_ns=self.clock.origin_catalog_ns,
-            origin_wall=self.clock.origin_wall,
+            origin_wall=self.clock.origin_wall, record_seq=self.record.next_seq - 1,
         )
         path = self.state_dir / STATE_FILE
         tmp = path.with_suffix(".tmp")

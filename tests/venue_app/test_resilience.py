@@ -266,3 +266,47 @@ def test_day_orders_expire_at_the_close_gtc_stays(venue_catalog: Path, day, tmp_
         await server.stop()
 
     run(scenario)
+
+
+def test_unclean_restart_is_detected_and_ids_never_repeat(venue_catalog: Path, day, tmp_path: Path) -> None:
+    events, specs = day
+
+    async def scenario() -> None:
+        config = venue_config(venue_catalog, tmp_path / "venue", snapshot_interval_s=3600.0)
+        server = make_server(config, events, specs)
+        await server.start()
+        initiator, session, app = await connect(server.port, store_dir=tmp_path / "client")
+        bid, _ = server.engine.replayed_best("ACME", Side.BUY)
+        px = price_to_str(bid - 4 * TICK)
+        session.send("D", new_order("U1", "1", 100, px))
+        await until(lambda: len(app.of("8", t150="0")) == 1, what="ack U1")
+        server.save_state()  # the last periodic snapshot
+        session.send("D", new_order("U2", "1", 100, px))
+        await until(lambda: len(app.of("8", t150="0")) == 2, what="ack U2")
+        # the venue dies: no shutdown snapshot
+        for task in server._tasks:
+            task.cancel()
+        await initiator.stop()
+        await server.acceptor.stop()
+        for s in server.sessions:
+            s.store.close()
+        server.record.close()
+
+        restarted = make_server(config, events, specs)
+        assert restarted.unclean_restart and restarted.gateway.generation == 1
+        assert [o.client_order_id for o in restarted.engine.open_orders("HFTMM")] == ["U1"]
+        await restarted.start()
+        initiator, session, app2 = await connect(restarted.port, store_dir=tmp_path / "client")
+        session.send("D", new_order("U3", "1", 100, px))
+        session.send("H", [(11, "U1"), (54, "1"), (55, "ACME"), (207, "XNYS")])
+        await until(lambda: app2.of("8", t150="0") and app2.of("8", t150="I"), what="ack U3 and status of U1")
+        acks = app.of("8", t150="0") + app2.of("8", t150="0")
+        assert [m[11] for m in acks] == ["U1", "U2", "U3"]
+        assert len({m[37] for m in acks}) == 3 and app2.of("8", t150="0")[0][37].startswith("1.")
+        assert app2.of("8", t150="I")[0][37] == acks[0][37]  # U1 keeps the id it was given
+        exec_ids = [e.exec_id for e in read_record(tmp_path / "venue" / RECORD_FILE)]
+        assert len(exec_ids) == len(set(exec_ids)) == 3
+        await initiator.stop()
+        await restarted.stop()
+
+    run(scenario)
