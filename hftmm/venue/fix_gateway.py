@@ -364,7 +364,7 @@ class VenueGateway(Application):
             body.append((207, message.get(207) or ""))
         self._emit(participant, "8", body, self.clock_ns(), drop_copy=True)
 
-    def _cancel_fields(self, message: FixMessage, participant: str) -> tuple[str, str, str, int]:
+    def _cancel_fields(self, message: FixMessage) -> tuple[str, str, str, int]:
         cl_ord_id = message.get(11) or ""
         orig = message.get(41) or ""
         epoch = self._epoch(message)
@@ -373,7 +373,7 @@ class VenueGateway(Application):
 
     def _on_cancel(self, message: FixMessage, participant: str) -> None:
         try:
-            cl_ord_id, orig, symbol, epoch = self._cancel_fields(message, participant)
+            cl_ord_id, orig, symbol, epoch = self._cancel_fields(message)
         except _Reject as exc:
             self._cancel_reject_message(message, participant, "1", exc.text)
             return
@@ -385,7 +385,7 @@ class VenueGateway(Application):
 
     def _on_replace(self, message: FixMessage, participant: str) -> None:
         try:
-            cl_ord_id, orig, symbol, epoch = self._cancel_fields(message, participant)
+            cl_ord_id, orig, symbol, epoch = self._cancel_fields(message)
             if (message.get(40) or "2") != "2":
                 raise _Reject(f"tag 40 OrdType {message.get(40)!r}: only limit orders can be replaced")
             request = ReplaceOrder(participant=participant, client_order_id=cl_ord_id, orig_client_order_id=orig,

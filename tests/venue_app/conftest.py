@@ -7,10 +7,8 @@ from pathlib import Path
 import pytest
 
 from hftmm.venue.catalog_feed import catalog_day_events, symbol_specs
-from hftmm.venue.market_replay import MarketEvent
-from hftmm.venue.matching_engine import SymbolSpec
 from tests.backtest.synthetic_catalog import build_catalog
-from tests.venue_app.harness import DATE, IID
+from tests.venue_app.harness import DATE, IID, Day
 
 
 @pytest.fixture(scope="session")
@@ -21,5 +19,5 @@ def venue_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def day(venue_catalog: Path) -> tuple[list[tuple[str, MarketEvent]], list[SymbolSpec]]:
+def day(venue_catalog: Path) -> Day:
     return list(catalog_day_events(venue_catalog, [IID], DATE)), symbol_specs(venue_catalog, [IID])

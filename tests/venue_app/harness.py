@@ -12,10 +12,9 @@ from typing import Any
 from adapters.fix.application import Application
 from adapters.fix.codec import FixMessage
 from adapters.fix.config import SessionConfig, StoreConfig
-from adapters.fix.session import Session
-from adapters.fix.transport import FixInitiator, build_session
+from adapters.fix.session import Session, utc_now
 from adapters.fix.times import format_utc_timestamp
-from adapters.fix.session import utc_now
+from adapters.fix.transport import FixInitiator, build_session
 from hftmm.venue.config import VenueConfig
 from hftmm.venue.fix_gateway import profile_dictionary
 from hftmm.venue.market_replay import MarketEvent
@@ -24,6 +23,8 @@ from hftmm.venue.server import VenueServer
 
 DATE = dt.date(2024, 3, 11)
 IID = "ACME.XNYS"
+Day = tuple[list[tuple[str, MarketEvent]], list[SymbolSpec]]
+"""The ``day`` fixture: the synthetic day's market events and its symbols."""
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 from hftmm.venue.orders import Side, price_to_str
 from hftmm.venue.record import read_record
 from hftmm.venue.server import RECORD_FILE
-from tests.venue_app.harness import cancel, connect, make_server, new_order, replace, run, until, venue_config
+from tests.venue_app.harness import Day, cancel, connect, make_server, new_order, replace, run, until, venue_config
 
 
-def test_new_order_ack_and_taking_fill_against_replayed_liquidity(venue_catalog: Path, day, tmp_path: Path) -> None:
+def test_new_order_ack_and_taking_fill_against_replayed_liquidity(venue_catalog: Path, day: Day, tmp_path: Path) -> None:
     async def scenario() -> None:
         server = make_server(venue_config(venue_catalog, tmp_path), *day)
         await server.start()
@@ -31,7 +31,7 @@ def test_new_order_ack_and_taking_fill_against_replayed_liquidity(venue_catalog:
     run(scenario)
 
 
-def test_cancel_replace_keeps_priority_and_mass_cancel(venue_catalog: Path, day, tmp_path: Path) -> None:
+def test_cancel_replace_keeps_priority_and_mass_cancel(venue_catalog: Path, day: Day, tmp_path: Path) -> None:
     async def scenario() -> None:
         server = make_server(venue_config(venue_catalog, tmp_path), *day)
         await server.start()
@@ -77,7 +77,7 @@ def test_cancel_replace_keeps_priority_and_mass_cancel(venue_catalog: Path, day,
     run(scenario)
 
 
-def test_status_requests_stale_epoch_and_unsupported_type(venue_catalog: Path, day, tmp_path: Path) -> None:
+def test_status_requests_stale_epoch_and_unsupported_type(venue_catalog: Path, day: Day, tmp_path: Path) -> None:
     async def scenario() -> None:
         server = make_server(venue_config(venue_catalog, tmp_path), *day)
         await server.start()

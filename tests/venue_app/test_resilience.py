@@ -5,22 +5,18 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from adapters.fix.codec import encode
+from adapters.fix.codec import FixMessage, encode
+from hftmm.venue.market_replay import LEVEL
 from hftmm.venue.orders import Side, price_to_str
 from hftmm.venue.record import read_record
 from hftmm.venue.server import RECORD_FILE
 from tests.fix.proxy import FixProxy
-from tests.venue_app.harness import IID, connect, make_server, new_order, now_text, run, until, venue_config
+from tests.venue_app.harness import Day, cancel, connect, make_server, new_order, now_text, run, until, venue_config
 
 TICK = 10_000_000
 
 
-def _future_min_ask(events, after_ns: int, window_ns: int) -> int:
-    asks = [e[3] for s, e in events if after_ns < e[0] <= after_ns + window_ns and e[1] == "L" and e[2] == Side.SELL and e[4] > 0]
-    return min(asks)
-
-
-def test_resting_order_fills_from_replayed_market_and_drop_copy_gets_every_report(venue_catalog: Path, day, tmp_path: Path) -> None:
+def test_resting_order_fills_from_replayed_market_and_drop_copy_gets_every_report(venue_catalog: Path, day: Day, tmp_path: Path) -> None:
     events, specs = day
 
     async def scenario() -> None:
@@ -31,7 +27,6 @@ def test_resting_order_fills_from_replayed_market_and_drop_copy_gets_every_repor
         now = server.clock.now_ns()
         ask, _ = server.engine.replayed_best("ACME", Side.SELL)
         bid, _ = server.engine.replayed_best("ACME", Side.BUY)
-        from hftmm.venue.market_replay import LEVEL
         target = min(e[3] for s, e in events if now < e[0] <= now + 600 * 10**9 and e[1] == LEVEL
                      and e[2] == Side.SELL and e[4] > 0)
         assert target < ask, "the synthetic day must trade lower within ten minutes"
@@ -53,7 +48,7 @@ def test_resting_order_fills_from_replayed_market_and_drop_copy_gets_every_repor
     run(scenario)
 
 
-def test_connection_killed_mid_session_every_report_arrives_exactly_once(venue_catalog: Path, day, tmp_path: Path) -> None:
+def test_connection_killed_mid_session_every_report_arrives_exactly_once(venue_catalog: Path, day: Day, tmp_path: Path) -> None:
     events, specs = day
 
     async def scenario() -> None:
@@ -61,7 +56,7 @@ def test_connection_killed_mid_session_every_report_arrives_exactly_once(venue_c
         await server.start()
         dropped_once: list[str] = []
 
-        def drop(direction: str, message) -> bool:  # lose the first fill in flight, once
+        def drop(direction: str, message: FixMessage) -> bool:  # lose the first fill in flight, once
             if direction == "in" and message.msg_type == "8" and message.get(150) == "F" and not dropped_once:
                 dropped_once.append(message[17])
                 return True
@@ -102,7 +97,7 @@ def test_connection_killed_mid_session_every_report_arrives_exactly_once(venue_c
     run(scenario)
 
 
-def test_corrupt_truncated_and_out_of_order_frames(venue_catalog: Path, day, tmp_path: Path) -> None:
+def test_corrupt_truncated_and_out_of_order_frames(venue_catalog: Path, day: Day, tmp_path: Path) -> None:
     events, specs = day
 
     async def scenario() -> None:
@@ -110,7 +105,7 @@ def test_corrupt_truncated_and_out_of_order_frames(venue_catalog: Path, day, tmp
         await server.start()
         lost: list[int] = []
 
-        def drop(direction: str, message) -> bool:  # lose one order on the way in: a sequence gap
+        def drop(direction: str, message: FixMessage) -> bool:  # lose one order on the way in: a sequence gap
             if direction == "out" and message.msg_type == "D" and message.get(11) == "G2" and not lost:
                 lost.append(message.seq_num or 0)
                 return True
@@ -173,7 +168,7 @@ def test_corrupt_truncated_and_out_of_order_frames(venue_catalog: Path, day, tmp
     run(scenario)
 
 
-def test_restart_from_state_dir_continues_sequences_orders_and_record(venue_catalog: Path, day, tmp_path: Path) -> None:
+def test_restart_from_state_dir_continues_sequences_orders_and_record(venue_catalog: Path, day: Day, tmp_path: Path) -> None:
     events, specs = day
 
     async def scenario() -> None:
@@ -196,8 +191,6 @@ def test_restart_from_state_dir_continues_sequences_orders_and_record(venue_cata
         await restarted.start()
         assert restarted.session("HFTMM").next_sender_seq == venue_next + 1  # + the Logout of the shutdown
         initiator, session, app = await connect(restarted.port, store_dir=tmp_path / "client")
-        from tests.venue_app.harness import cancel
-
         session.send("F", cancel("P1c", "P1", "1", 100))
         session.send("H", [(11, "P2"), (54, "1"), (55, "ACME"), (207, "XNYS")])
         await until(lambda: app.of("8", t150="4") and app.of("8", t150="I"), what="cancel and status after restart")
@@ -211,7 +204,7 @@ def test_restart_from_state_dir_continues_sequences_orders_and_record(venue_cata
     run(scenario)
 
 
-def test_fills_while_node_is_away_survive_a_venue_restart(venue_catalog: Path, day, tmp_path: Path) -> None:
+def test_fills_while_node_is_away_survive_a_venue_restart(venue_catalog: Path, day: Day, tmp_path: Path) -> None:
     events, specs = day
 
     async def scenario() -> None:
@@ -247,7 +240,7 @@ def test_fills_while_node_is_away_survive_a_venue_restart(venue_catalog: Path, d
     run(scenario)
 
 
-def test_day_orders_expire_at_the_close_gtc_stays(venue_catalog: Path, day, tmp_path: Path) -> None:
+def test_day_orders_expire_at_the_close_gtc_stays(venue_catalog: Path, day: Day, tmp_path: Path) -> None:
     events, specs = day
 
     async def scenario() -> None:
@@ -268,7 +261,7 @@ def test_day_orders_expire_at_the_close_gtc_stays(venue_catalog: Path, day, tmp_
     run(scenario)
 
 
-def test_unclean_restart_is_detected_and_ids_never_repeat(venue_catalog: Path, day, tmp_path: Path) -> None:
+def test_unclean_restart_is_detected_and_ids_never_repeat(venue_catalog: Path, day: Day, tmp_path: Path) -> None:
     events, specs = day
 
     async def scenario() -> None:
