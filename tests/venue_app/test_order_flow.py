@@ -94,6 +94,10 @@ def test_status_requests_stale_epoch_and_unsupported_type(venue_catalog: Path, d
         await until(lambda: len(app.of("8", t150="I")) == 1, what="status")
         status = app.of("8", t150="I")[0]
         assert (status[11], status[39], status[151], status[44]) == ("S1", "0", "100", px)
+        # H by OrderID (37) wins over a ClOrdID the venue does not know
+        session.send("H", [(11, "whatever"), (37, status[37]), (54, "1"), (55, "ACME"), (207, "XNYS")])
+        await until(lambda: len(app.of("8", t150="I")) == 2, what="status by OrderID")
+        assert app.of("8", t150="I")[1][11] == "S1"
         # AF 585=7: every order of the day, open or closed
         session.send("AF", [(584, "R1"), (585, "7")])
         await until(lambda: len(app.of("8", t584="R1")) == 2, what="mass status")
