@@ -50,8 +50,8 @@ log = logging.getLogger(__name__)
 STATE_FILE = "venue-state.msgpack"
 RECORD_FILE = "record.jsonl"
 MARKET_CLOSE = "16:00"
-_MAX_BATCH = 5000
-_GENERATION = re.compile(r"-(\d+)\.\d+$")  # market events applied between two yields to the event loop
+_MAX_BATCH = 5000  # market events applied between two yields to the event loop
+_GENERATION = re.compile(r"-[A-Z]*(\d+)\.\d+$")  # an ExecID of a later id generation: DAY-G.N or DAY-SG.N
 
 
 class VenueStateError(ValueError):
@@ -74,7 +74,7 @@ class VenueState(msgspec.Struct, kw_only=True):
 
 
 def _generations_in(record_path: Path) -> int:
-    """The highest id generation in a record's ExecIDs (``DAY-N`` is 0, ``DAY-G.N`` is G)."""
+    """The highest id generation in a record's ExecIDs (``DAY-N`` is 0, ``DAY-G.N`` and ``DAY-SG.N`` are G)."""
     highest = 0
     for entry in read_record(record_path):
         found = _GENERATION.search(entry.exec_id)
