@@ -89,6 +89,13 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         types.append(ReportError)
     except ImportError:
         pass
+    try:
+        from hftmm.venue.catalog_feed import CatalogFeedError
+        from hftmm.venue.server import VenueStateError
+
+        types += [CatalogFeedError, VenueStateError]
+    except ImportError:
+        pass
     return tuple(types)
 
 
@@ -301,6 +308,62 @@ def feed(
         asyncio.run(server.serve_forever(host, port))
     except KeyboardInterrupt:
         out.print(f"stopped: {server.stats.delivered:,} messages delivered, {server.stats.connections} connection(s)")
+
+
+# -- venue -----------------------------------------------------------------------------------
+
+
+@app.command()
+def venue(
+    catalog: Annotated[Path | None, typer.Option(help="Catalog root (the feed server's).", file_okay=False)] = None,
+    date: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d", "%Y%m%d"], help="Trading day replayed.")] = None,
+    instruments: Annotated[str | None, typer.Option(help="Instrument ids traded, e.g. ACME.XNYS,MSFT.XNAS.")] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535, help="FIX port to listen on (default 9878).")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1).")] = None,
+    speed: Annotated[float | None, typer.Option(help="Replay speed, catalog seconds per wall second (default 1).")] = None,
+    start: Annotated[str | None, typer.Option(help="HH:MM (Eastern) of the day at the clock origin (default: first event).")] = None,
+    clock_origin: Annotated[float | None, typer.Option(help="Unix seconds at which the market is at --start (default: now).")] = None,
+    state_dir: Annotated[Path | None, typer.Option(help="FIX stores, engine snapshot and record (default runs/venue).")] = None,
+    participants: Annotated[str | None, typer.Option(help="SenderCompIDs allowed to trade, e.g. HFTMM,MM2 (default HFTMM).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Venue configuration file (JSON/TOML/YAML); options override it.", exists=True, dir_okay=False)] = None,
+) -> None:
+    """Run the venue simulator: a FIX 4.4 acceptor exchange matching against the replayed catalog day.
+
+    Ctrl-C (SIGINT) or SIGTERM logs the sessions out and saves the state; starting again with the same --state-dir continues sequences, open orders and the record.
+    """
+    import asyncio
+    import signal
+
+    from hftmm.venue.config import load_venue_config
+    from hftmm.venue.server import RECORD_FILE, VenueServer
+
+    overrides: dict[str, Any] = {
+        "catalog": str(catalog) if catalog else None, "date": date.date().isoformat() if date else None,
+        "instruments": instruments.split(",") if instruments else None, "port": port, "host": host, "speed": speed,
+        "start": start, "clock_origin": clock_origin, "state_dir": str(state_dir) if state_dir else None,
+        "participants": participants.split(",") if participants else None,
+    }
+    cfg = load_venue_config(config, overrides)
+    with err.status("loading the day"):
+        server = VenueServer(cfg)
+
+    async def serve() -> None:
+        await server.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        out.print(f"venue listening on {cfg.host}:{server.port} as {cfg.venue_comp_id}: {', '.join(cfg.participants)}"
+                  f"{' + drop copy ' + cfg.drop_copy_comp_id if cfg.drop_copy_comp_id else ''}; "
+                  f"{len(server.events):,} market events of {cfg.date} at {cfg.speed:g}x; "
+                  f"record {Path(cfg.state_dir) / RECORD_FILE}", soft_wrap=True)
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+
+    asyncio.run(serve())
+    out.print(f"venue stopped; state saved in {cfg.state_dir}")
 
 
 # -- sample ----------------------------------------------------------------------------------
