@@ -540,6 +540,104 @@ def config_validate(path: Annotated[Path, typer.Argument(help="Configuration fil
     out.print(f"{path}: ok")
 
 
+# -- live ------------------------------------------------------------------------------------
+
+DEFAULT_LIVE_CONFIG = Path("configs/live.json")
+
+
+def _live_overrides(config: Path, **overrides: Any) -> Any:
+    """Load a live config and apply command-line overrides (dotted keys into the raw file)."""
+    from hftmm.config.loader import parse_live_config, read_config_file
+
+    raw = read_config_file(config)
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        node = raw
+        keys = dotted.split(".")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+    return parse_live_config(raw, source=str(config))
+
+
+def _print_live_summary(summary: dict[str, Any]) -> None:
+    table = Table("instrument", "orders", "fills", "realized", "unreal.", "fees", "pos", box=box.SIMPLE_HEAD,
+                  title=f"live run {summary['run_id']} ({summary['wall_seconds']:.0f} s)")
+    for iid, v in summary["per_instrument"].items():
+        table.add_row(iid, f"{v['orders']:,}", f"{v['fills']:,}", f"{v['realized_pnl']:,.2f}", f"{v['unrealized_pnl']:,.2f}",
+                      f"{v['fees']:,.2f}", f"{v['final_position']:+,.0f}")
+    out.print(table)
+    for client, lat in summary.get("latency", {}).items():
+        t2t, rt = lat["tick_to_trade_us"], lat["fix_round_trip_us"]
+        if t2t:
+            out.print(f"{client}: tick-to-trade p50 {t2t['p50']:,.0f} µs, p99 {t2t['p99']:,.0f} µs "
+                      f"({lat['tick_to_trade_samples']} orders); FIX round trip p50 {rt.get('p50', float('nan')):,.0f} µs")
+
+
+@app.command()
+def live(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Live configuration.", dir_okay=False, exists=True)] = DEFAULT_LIVE_CONFIG,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: live.duration_s, or run until Ctrl-C).")] = None,
+    feed_url: Annotated[str | None, typer.Option(help="Override live.feed.ws_url.")] = None,
+    fix_port: Annotated[int | None, typer.Option(help="Override live.fix.port.")] = None,
+    metrics_port: Annotated[int | None, typer.Option(help="Override live.metrics_port (0: any free port).")] = None,
+    redis_url: Annotated[str | None, typer.Option("--redis", help="Override live.redis_url (state, control channel).")] = None,
+) -> None:
+    """Run a live trading node: Polygon market data, the strategy and risk chain, FIX orders to the venue."""
+    import asyncio
+
+    from hftmm.live.runner import run_live
+
+    cfg = _live_overrides(config, **{"live.feed.ws_url": feed_url, "live.fix.port": fix_port,
+                                     "live.metrics_port": metrics_port, "live.redis_url": redis_url})
+    out.print(f"live node {cfg.live.trader_id}: feed {cfg.live.feed.ws_url}, venue {cfg.live.fix.host}:{cfg.live.fix.port}"
+              + (f", metrics http://127.0.0.1:{cfg.live.metrics_port}/metrics" if cfg.live.metrics_port else ""))
+    outcome = asyncio.run(run_live(cfg, duration_s=duration))
+    outcome.dispose()
+    _print_live_summary(outcome.summary)
+    out.print(f"run folder: {outcome.run_dir}")
+
+
+@app.command("demo-live")
+def demo_live(
+    duration: Annotated[float, typer.Option(help="Seconds of trading.")] = 60.0,
+    speed: Annotated[float, typer.Option(min=0.01, help="Replay speed of the recorded day.")] = 1.0,
+    start: Annotated[str, typer.Option(help="HH:MM (Eastern) of the recorded day to start at.")] = "09:30",
+    config: Annotated[Path, typer.Option("--config", "-c", help="Live configuration.", dir_okay=False, exists=True)] = DEFAULT_LIVE_CONFIG,
+    catalog: Annotated[Path, typer.Option(help="Catalog root (the demo day is built into it when missing).")] = DEFAULT_CATALOG,
+    sample_dir: Annotated[Path, typer.Option(help="Where the sample TAQ files are written if needed.")] = DEFAULT_SAMPLE_DIR,
+) -> None:
+    """Live mode end to end on one machine: hftmm feed + hftmm venue + a live node, trading the demo day for a minute."""
+    import asyncio
+
+    from hftmm.live.demo import run_demo_live
+
+    cfg = _live_overrides(config, **{"catalog.path": str(catalog)})
+    date = dt.date(2024, 3, 11)
+    if not any((catalog / "data" / "quote_tick").glob("*/*.parquet")):
+        out.rule("building the demo day")
+        files = _generate_sample(sample_dir, date, 20240311, 1.0, False)
+        _print_ingest_report(_run_ingest_taq(catalog=catalog, master=files.master, trades=[files.trades],
+                                             quotes=list(files.quotes), nbbo=files.nbbo, symbols=None, date=files.date,
+                                             strict=True))
+    out.rule(f"trading {date} from {start} ET at {speed:g}x for {duration:g} s")
+    outcome = asyncio.run(run_demo_live(cfg, catalog=catalog, date=date, duration_s=duration, speed=speed, start=start,
+                                        work_dir=Path(cfg.live.runs_dir)))
+    outcome.live.dispose()
+    _print_live_summary(outcome.summary)
+    rec = outcome.reconciliation
+    table = Table("symbol", "node position", "venue position", box=box.SIMPLE_HEAD,
+                  title=f"node vs venue record: {rec.node_fills} / {rec.venue_fills} fills")
+    for sym in sorted(set(rec.node_positions) | set(rec.venue_positions)):
+        table.add_row(sym, f"{rec.node_positions.get(sym, 0):+,.0f}", f"{rec.venue_positions.get(sym, 0):+,.0f}")
+    out.print(table)
+    out.print(f"run folder: {outcome.run_dir}; venue record: {outcome.venue_record}")
+    if not rec.matches:
+        raise CliError(f"the node disagrees with the venue's record (duplicates: {rec.duplicate_exec_ids[:5]})")
+    out.print("[bold green]node and venue agree")
+
+
 # -- runtime parameters ----------------------------------------------------------------------
 
 _REDIS_HELP = "Redis of the live node (default: $HFTMM_REDIS_URL or redis://127.0.0.1:6379/0)."

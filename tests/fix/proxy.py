@@ -29,6 +29,7 @@ class FixProxy:
         self.dropped: list[tuple[str, FixMessage]] = []
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.connections = 0
 
     @property
     def port(self) -> int:
@@ -46,11 +47,17 @@ class FixProxy:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    def sever(self) -> None:
+        """Cut every proxied connection now (both sides see the TCP stream end)."""
+        for task in list(self._tasks):
+            task.cancel()
+
     def of(self, direction: str, msg_type: str | None = None) -> list[FixMessage]:
         """Frames seen in a direction (before dropping), optionally of one MsgType."""
         return [m for d, m in self.frames if d == direction and (msg_type is None or m.msg_type == msg_type)]
 
     async def _on_client(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         up = asyncio.create_task(self._pump("out", client_reader, server_writer))
         down = asyncio.create_task(self._pump("in", server_reader, client_writer))

@@ -1,0 +1,1 @@
+"""Live trading: the TradingNode assembly (``node.py``), its run folder, and ``hftmm demo-live``."""

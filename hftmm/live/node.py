@@ -1,0 +1,230 @@
+"""Assemble a live Nautilus TradingNode from an hftmm live configuration.
+
+The node gets the Polygon data client (``hftmm feed`` locally), the FIX execution client
+(``hftmm venue`` locally), one strategy per instrument, and the same actors as a backtest: the
+risk chain (with its audit trail), the event log, plus the Prometheus metrics endpoint; Nautilus's
+own stream writer records order, position and account events as they happen. With
+``live.redis_url`` the cache (orders, positions, accounts, strategy state) persists in Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import platform
+import uuid
+from dataclasses import dataclass
+from importlib.metadata import version as dist_version
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+from nautilus_trader.config import (
+    CacheConfig,
+    DatabaseConfig,
+    ImportableActorConfig,
+    ImportableStrategyConfig,
+    InstrumentProviderConfig,
+    LiveExecEngineConfig,
+    LiveRiskEngineConfig,
+    LoggingConfig,
+    StreamingConfig,
+    TradingNodeConfig,
+)
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.identifiers import InstrumentId
+
+import hftmm
+from hftmm.config import LiveConfig, config_to_builtins
+from hftmm.engine.backtest import STREAMED_EVENT_TYPES
+from hftmm.risk.actor import RiskActor
+
+ET = ZoneInfo("America/New_York")
+
+
+@dataclass
+class LiveNode:
+    """A built node and where its run folder is."""
+
+    node: TradingNode
+    run_dir: Path
+    run_id: str
+    config: LiveConfig
+
+
+def _et_ns(day: dt.date, hhmm: str) -> int:
+    parts = [int(x) for x in hhmm.split(":")]
+    t = dt.time(*parts)
+    return int(dt.datetime.combine(day, t, ET).timestamp()) * 1_000_000_000
+
+
+def new_live_run_id() -> str:
+    """``live-<UTC time>-<random>``."""
+    return "live-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def _strategies(config: LiveConfig, today: dt.date) -> list[ImportableStrategyConfig]:
+    live = config.live
+    start = _et_ns(today, live.trading_start) if live.trading_start else None
+    end = _et_ns(today, live.trading_end) if live.trading_end else None
+    close = _et_ns(today, "16:00")
+    return [
+        ImportableStrategyConfig(
+            strategy_path=config.strategy.path,
+            config_path=config.strategy.config_path,
+            config={**config.strategy.params, "instrument_id": iid, "order_id_tag": f"{n:03d}",
+                    "trading_start_ns": start, "trading_end_ns": end, "session_close_ns": close},
+        )
+        for n, iid in enumerate(live.instruments, start=1)
+    ]
+
+
+def exec_client_configs(config: LiveConfig) -> dict[str, Any]:
+    """One FIX execution client per venue (MIC) of the instruments: Nautilus routes orders and
+    keeps accounts per venue. Each has its own session, SenderCompID ``<sender><MIC>``."""
+    from adapters.fix.client_config import FixExecClientConfig
+    from adapters.fix.config import SessionConfig, StoreConfig, TlsConfig
+
+    live, fix = config.live, config.live.fix
+    state = Path(live.state_dir)
+    mics = sorted({iid.rsplit(".", 1)[1] for iid in live.instruments})
+    out = {}
+    for mic in mics:
+        sender = f"{fix.sender_comp_id}{mic}"
+        store = (StoreConfig(kind="redis", redis_url=live.redis_url, redis_prefix=f"hftmm:{live.trader_id}:fix")
+                 if fix.store == "redis" and live.redis_url else StoreConfig(kind="file", path=str(state / "fix")))
+        out[mic] = FixExecClientConfig(
+            session=SessionConfig(sender_comp_id=sender, target_comp_id=fix.target_comp_id, host=fix.host, port=fix.port,
+                                  heartbeat_interval=fix.heartbeat_s, reset_on_logon=fix.reset_on_logon,
+                                  reconnect_interval_s=1.0, store=store,
+                                  tls=TlsConfig(ca_file=fix.tls_ca_file) if fix.tls_ca_file else None),
+            venue=mic,
+            catalog_path=str(Path(config.catalog.path).resolve()),
+            instrument_provider=InstrumentProviderConfig(
+                load_ids=frozenset(i for i in live.instruments if i.endswith("." + mic))),
+            starting_balance=config.venue.starting_balance,
+            maker_fee_per_share=str(config.venue.fees.maker_per_share),
+            taker_fee_per_share=str(config.venue.fees.taker_per_share),
+        )
+    return out
+
+
+def latency_summary(kernel: Any) -> dict[str, Any]:
+    """Tick-to-trade and FIX round-trip percentiles (µs) of the node's FIX clients."""
+    from adapters.fix.execution import FixExecutionClient
+
+    out: dict[str, Any] = {}
+    for c in kernel.exec_engine._clients.values():  # readonly in Cython; the engine has no public list
+        if isinstance(c, FixExecutionClient):
+            out[c.id.value] = {
+                "tick_to_trade_us": {f"p{k:g}": v for k, v in c.tick_to_trade.percentiles().items()},
+                "tick_to_trade_samples": len(c.tick_to_trade),
+                "fix_round_trip_us": {f"p{k:g}": v for k, v in c.round_trip.percentiles().items()},
+            }
+    return {"latency": out}
+
+
+def _cache(config: LiveConfig) -> CacheConfig | None:
+    if config.live.redis_url is None:
+        return None
+    url = urlparse(config.live.redis_url)
+    # Nautilus's Redis cache speaks TCP only (no unix sockets): host and port.
+    return CacheConfig(database=DatabaseConfig(type="redis", host=url.hostname or "127.0.0.1", port=url.port or 6379),
+                       encoding="msgpack", buffer_interval_ms=None, flush_on_start=False)
+
+
+def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_id: str | None = None) -> LiveNode:
+    """Build (not run) the node on ``loop`` and create its run folder ``runs_dir/<run-id>/``."""
+    from adapters.fix.factories import FixLiveExecClientFactory
+    from adapters.polygon.config import PolygonDataClientConfig
+    from adapters.polygon.constants import POLYGON
+    from adapters.polygon.factories import PolygonLiveDataClientFactory
+
+    live = config.live
+    run_id = run_id or new_live_run_id()
+    run_dir = Path(live.runs_dir) / run_id
+    if (run_dir / "config.json").exists():
+        raise FileExistsError(f"{run_dir} already holds a run")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    resolved = config_to_builtins(config)
+    (run_dir / "config.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
+    catalog = str(Path(config.catalog.path).resolve())
+    instruments = list(live.instruments)
+    actors = [
+        ImportableActorConfig(
+            actor_path="hftmm.risk.actor:RiskActor", config_path="hftmm.risk.actor:RiskActorConfig",
+            config={"instruments": instruments, "plugins": list(config.risk.plugins),
+                    "timer_interval_s": config.risk.timer_interval_s, "sigma_refit_s": config.risk.sigma_refit_s,
+                    "audit_path": str(run_dir / "audit.jsonl") if config.risk.audit else None, "run_id": run_id},
+        ),
+        ImportableActorConfig(
+            actor_path="hftmm.eventlog.actor:EventLogActor", config_path="hftmm.eventlog.actor:EventLogActorConfig",
+            config={"path": str(run_dir / "eventlog.jsonl"), "flush_interval_s": 1.0, "run_started": {
+                "run_id": run_id, "mode": "live", "config": json.loads(json.dumps(resolved, default=str)), "seed": 0,
+                "versions": {"hftmm": hftmm.__version__, "nautilus_trader": dist_version("nautilus_trader"),
+                             "python": platform.python_version()},
+                "data": {"feed": live.feed.ws_url, "instruments": instruments, "catalog": catalog}}},
+        ),
+    ]
+    if live.redis_url is not None:
+        control = config.control
+        actors.append(ImportableActorConfig(
+            actor_path="hftmm.control.actor:ControlActor", config_path="hftmm.control.actor:ControlActorConfig",
+            config={"strategy_path": config.strategy.path, "strategy_config_path": config.strategy.config_path,
+                    "strategy_params": dict(config.strategy.params), "risk_plugins": list(config.risk.plugins),
+                    "instruments": instruments, "grace_s": control.grace_s, "max_veto_ratio": control.max_veto_ratio,
+                    "min_commands": control.min_commands, "redis_url": live.redis_url,
+                    "key_prefix": f"hftmm:{live.trader_id}", "history_path": str(run_dir / "config_history.jsonl")}))
+    if live.metrics_port is not None:
+        actors.append(ImportableActorConfig(
+            actor_path="hftmm.metrics.actor:MetricsActor", config_path="hftmm.metrics.actor:MetricsActorConfig",
+            config={"instruments": instruments, "port": live.metrics_port}))
+    node_config = TradingNodeConfig(
+        trader_id=live.trader_id,
+        logging=LoggingConfig(log_level=live.log_level, log_directory=str(run_dir), log_file_name="node",
+                              log_level_file="INFO"),
+        cache=_cache(config),
+        risk_engine=LiveRiskEngineConfig(
+            max_order_submit_rate=config.risk.max_order_submit_rate,
+            max_order_modify_rate=config.risk.max_order_modify_rate,
+        ),
+        exec_engine=LiveExecEngineConfig(reconciliation=True, reconciliation_lookback_mins=1440),
+        data_clients={
+            POLYGON: PolygonDataClientConfig(
+                ws_url=live.feed.ws_url, catalog_path=catalog, quote_size_unit=live.feed.quote_size_unit,
+                reconnect_initial_delay=live.feed.reconnect_initial_delay_s,
+                reconnect_max_delay=live.feed.reconnect_max_delay_s,
+                instrument_provider=InstrumentProviderConfig(load_ids=frozenset(instruments)),
+            ),
+        },
+        exec_clients=exec_client_configs(config),
+        streaming=StreamingConfig(catalog_path=str(run_dir / "stream"), include_types=list(STREAMED_EVENT_TYPES),
+                                  flush_interval_ms=1000),
+        actors=actors,
+        strategies=_strategies(config, dt.datetime.now(ET).date()),
+        timeout_connection=20.0,
+        timeout_reconciliation=10.0,
+        timeout_disconnection=5.0,
+        timeout_post_stop=2.0,
+    )
+    node = TradingNode(config=node_config, loop=loop)
+    node.add_data_client_factory(POLYGON, PolygonLiveDataClientFactory)
+    for mic in node_config.exec_clients:
+        node.add_exec_client_factory(mic, FixLiveExecClientFactory)
+    node.build()
+    for actor in node.trader.actors():
+        if isinstance(actor, RiskActor):
+            actor.bind_trading_state(node.kernel.risk_engine.set_trading_state)
+    return LiveNode(node, run_dir, run_id, config)
+
+
+def instrument_ids(config: LiveConfig) -> list[InstrumentId]:
+    """The node's instruments as Nautilus ids."""
+    return [InstrumentId.from_str(i) for i in config.live.instruments]
+
+
+def json_default(value: Any) -> str:
+    """For JSON dumps of summaries."""
+    return str(value)
