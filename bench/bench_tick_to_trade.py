@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     if not any((args.catalog / "data" / "quote_tick").glob("*/*.parquet")):
         sys.exit(f"no catalog at {args.catalog}: run `make demo` first")
-    raw = json.loads((REPO / "configs" / "live.json").read_text())
+    raw = json.loads(Path(os.environ.get("HFTMM_LIVE_CONFIG", REPO / "configs" / "live.json")).read_text())
     raw["catalog"]["path"] = str(args.catalog)
     with tempfile.TemporaryDirectory(prefix="hftmm-t2t-") as tmp:
         raw["live"]["runs_dir"] = tmp
