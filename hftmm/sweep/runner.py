@@ -92,6 +92,7 @@ def _run_pool(specs: list[RunSpec], workers: int, on_row: RowFn) -> None:
                 row = failed_row(spec, f"{type(e).__name__}: {e}", traceback.format_exc())
             on_row(row)
     for spec in sorted(crashed, key=lambda s: s.index):
+        _set_aside(Path(spec.runs_dir) / spec.run_id)
         # Alone in its own pool: if it breaks this one too, it is the run that crashes.
         with ProcessPoolExecutor(max_workers=1, mp_context=context, max_tasks_per_child=1) as pool:
             try:
@@ -99,6 +100,15 @@ def _run_pool(specs: list[RunSpec], workers: int, on_row: RowFn) -> None:
             except BrokenProcessPool:
                 row = failed_row(spec, CRASHED)
         on_row(row)
+
+
+def _set_aside(run_dir: Path) -> None:
+    """Keep what an interrupted attempt wrote, under another name, so the re-run starts clean."""
+    if run_dir.exists():
+        n = 1
+        while (aside := run_dir.with_name(f"{run_dir.name}.interrupted-{n}")).exists():
+            n += 1
+        run_dir.rename(aside)
 
 
 def _ray_module() -> Any:
