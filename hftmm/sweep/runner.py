@@ -79,7 +79,8 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
 def _run_pool(specs: list[RunSpec], workers: int, on_row: RowFn) -> None:
     context = multiprocessing.get_context("spawn")
     crashed: list[RunSpec] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=1) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=1)
+    try:
         futures = {pool.submit(execute_run, spec): spec for spec in specs}
         for future in as_completed(futures):
             spec = futures[future]
@@ -91,6 +92,11 @@ def _run_pool(specs: list[RunSpec], workers: int, on_row: RowFn) -> None:
             except Exception as e:  # noqa: BLE001 - e.g. a result that cannot be unpickled
                 row = failed_row(spec, f"{type(e).__name__}: {e}", traceback.format_exc())
             on_row(row)
+    except BaseException:
+        # Ctrl-C or a failing callback: start no more runs (a plain shutdown would run every queued one).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     for spec in sorted(crashed, key=lambda s: s.index):
         _set_aside(Path(spec.runs_dir) / spec.run_id)
         # Alone in its own pool: if it breaks this one too, it is the run that crashes.
@@ -134,11 +140,11 @@ def _run_ray(specs: list[RunSpec], workers: int | None, address: str, on_row: Ro
         except Exception as e:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError...
             raise SweepError(f"cannot start or reach the Ray cluster at {address!r}: {type(e).__name__}: {e}") from e
         started = True
+    in_flight: dict[Any, RunSpec] = {}
     try:
         limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         task = ray.remote(num_cpus=1, max_calls=1, max_retries=0)(execute_run)
         queue = list(specs)
-        in_flight: dict[Any, RunSpec] = {}
         while queue or in_flight:
             while queue and len(in_flight) < limit:
                 spec = queue.pop(0)
@@ -151,6 +157,11 @@ def _run_ray(specs: list[RunSpec], workers: int | None, address: str, on_row: Ro
                 except Exception as e:  # noqa: BLE001 - WorkerCrashedError, RayTaskError, node loss...
                     row = failed_row(spec, f"{type(e).__name__}: {e}", traceback.format_exc())
                 on_row(row)
+    except BaseException:
+        # On a shared cluster the tasks would outlive this driver otherwise.
+        for ref in in_flight:
+            ray.cancel(ref, force=True)
+        raise
     finally:
         if started:
             ray.shutdown()

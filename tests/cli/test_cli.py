@@ -32,6 +32,7 @@ def hftmm(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
         (("ingest", "taq"), ["--trades", "--quotes", "--nbbo", "--master", "--symbols", "--catalog", "--strict"]),
         (("backtest",), ["--config", "--catalog", "--runs-dir", "--report"]),
         (("report",), ["RUN_DIR", "--out"]),
+        (("sweep",), ["--config", "--workers", "--ray", "--catalog", "--runs-dir", "--dry-run"]),
         (("demo",), ["--config", "--sample-dir", "--catalog"]),
         (("sample", "taq"), ["--out", "--date", "--seed", "--scale", "--gzip"]),
     ],

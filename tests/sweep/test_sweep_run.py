@@ -58,6 +58,14 @@ def cli_sweep(catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     return result, sweep_dir
 
 
+def test_cli_dry_run_lists_the_demo_sweep() -> None:
+    result = subprocess.run([sys.executable, "-m", "hftmm", "sweep", "--dry-run"], cwd=REPO, capture_output=True, text=True,
+                            timeout=120, env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr
+    assert "12 run(s) planned" in result.stdout
+    assert "run-0011   CRUX.ARCX   2024-03-11   0.1     3" in result.stdout
+
+
 def test_cli_sweep_reports_and_exits_1_on_a_failed_run(cli_sweep: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     result, sweep_dir = cli_sweep
     assert result.returncode == 1, result.stderr
@@ -103,12 +111,15 @@ def test_a_failed_run_keeps_its_error_and_traceback(cli_sweep: tuple[subprocess.
     assert "instrument NOPE.XNYS is not in catalog" in report and "<summary>traceback</summary>" in report
 
 
-def test_a_crashing_worker_is_recorded_and_the_others_kept(catalog: Path, tmp_path: Path) -> None:
+def crashing_sweep(catalog: Path, runs_dir: Path) -> Any:
     base = json.loads(json.dumps(BASE))
     base["strategy"]["path"] = "tests.sweep.crashing_strategy:CrashingMarketMaker"
     base["strategy"]["config_path"] = "tests.sweep.crashing_strategy:CrashingConfig"
-    prepared = prepare_sweep({"base": base, "grid": {"exit_on_start": [False, True]}}, catalog=catalog, runs_dir=tmp_path)
-    outcome = run_sweep(prepared, workers=2, report=False)
+    return prepare_sweep({"base": base, "grid": {"exit_on_start": [False, True]}}, catalog=catalog, runs_dir=runs_dir)
+
+
+def test_a_crashing_worker_is_recorded_and_the_others_kept(catalog: Path, tmp_path: Path) -> None:
+    outcome = run_sweep(crashing_sweep(catalog, tmp_path), workers=2, report=False)
     df = outcome.results
     assert list(df["status"]) == ["ok", "failed"]
     assert df.loc[0, "orders"] > 0
@@ -137,3 +148,17 @@ def test_local_ray_cluster_gives_the_same_results(catalog: Path, cli_sweep: tupl
     assert ray_df["pid"].nunique() == 4 and os.getpid() not in set(ray_df["pid"])
     pool_df = pd.read_parquet(pool_dir / "results.parquet")
     pd.testing.assert_frame_equal(deterministic(ray_df), deterministic(pool_df), check_exact=True)
+
+
+def test_a_crashing_worker_on_ray_is_recorded_and_the_others_kept(catalog: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'hftmm[ray]')")
+    try:
+        outcome = run_sweep(crashing_sweep(catalog, tmp_path), backend="ray", ray_address="local", workers=2, report=False)
+    except SweepError as e:
+        if "cannot start or reach the Ray cluster" in str(e):
+            pytest.skip(f"no local Ray cluster here: {e}")
+        raise
+    df = outcome.results
+    assert list(df["status"]) == ["ok", "failed"]
+    assert df.loc[0, "orders"] > 0
+    assert df.loc[1, "error"].startswith("WorkerCrashedError: The worker died unexpectedly while executing this task")
