@@ -25,6 +25,7 @@ from plotly.subplots import make_subplots
 from hftmm.sweep.results import FAILED, OK, PARAM_PREFIX, read_results
 
 MAX_HEATMAPS = 3
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 METRIC_LABELS = {
     "total_pnl": "total PnL (Nautilus, USD)",
     "mtm_pnl": "total PnL mark-to-mid (USD)",
@@ -52,7 +53,7 @@ _CSS = """
 body { font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 1.5em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 8px 0 16px; }
-th, td { border: 1px solid #ddd; padding: 3px 7px; } th { background: #f3f3f3; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; white-space: nowrap; } th { background: #f3f3f3; }
 table.runs th { cursor: pointer; user-select: none; } table.runs th:hover { background: #e4e4e4; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.failed td { background: #fdecea; } tr.cancelled td { background: #fff7e0; }
@@ -146,6 +147,11 @@ def runs_table_html(df: pd.DataFrame) -> str:
             + "</tbody></table>")
 
 
+def symbol_colors(df: pd.DataFrame) -> dict[str, str]:
+    """One colour per symbol, the same in every chart."""
+    return {symbol: PALETTE[i % len(PALETTE)] for i, symbol in enumerate(sorted(df["symbol"].astype(str).unique()))}
+
+
 def _layout(fig: go.Figure, title: str, height: int = 420) -> None:
     fig.update_layout(title={"text": title}, template="plotly_white", height=height,
                       margin={"l": 70, "r": 20, "t": 60, "b": 50}, legend={"orientation": "h", "y": -0.2})
@@ -176,15 +182,14 @@ def metric_by_parameter_figure(df: pd.DataFrame, metric: str) -> go.Figure:
         _layout(fig, f"{label} by parameter: nothing was varied")
         return fig
     fig = make_subplots(rows=1, cols=len(params), shared_yaxes=True, subplot_titles=[_label(p) for p in params])
-    symbols = sorted(ok["symbol"].unique())
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+    colors = symbol_colors(df)
     for i, p in enumerate(params, start=1):
         values, numeric = _axis_values(ok[p])
-        for j, symbol in enumerate(symbols):
+        for symbol in sorted(ok["symbol"].unique()):
             sub = ok[ok["symbol"] == symbol]
             fig.add_trace(go.Scatter(
                 x=sub[p] if numeric else sub[p].astype(str), y=sub[metric], mode="markers", name=symbol,
-                legendgroup=symbol, showlegend=i == 1, marker={"color": palette[j % len(palette)], "size": 8, "opacity": 0.75},
+                legendgroup=symbol, showlegend=i == 1, marker={"color": colors[symbol], "size": 8, "opacity": 0.75},
                 text=sub["run_id"] + " " + sub["date"].astype(str), hovertemplate="%{text}<br>%{x}: %{y:,.2f}<extra></extra>",
             ), row=1, col=i)
         means = ok.groupby(p, sort=True)[metric].mean()
@@ -195,6 +200,9 @@ def metric_by_parameter_figure(df: pd.DataFrame, metric: str) -> go.Figure:
         ), row=1, col=i)
         if numeric and len(values) > 2 and min(values) > 0 and max(values) / min(values) >= 50:
             fig.update_xaxes(type="log", row=1, col=i)
+        if numeric and len(values) <= 10:
+            # A grid's few values as the ticks, not plotly's round numbers between them.
+            fig.update_xaxes(tickvals=values, row=1, col=i)
         if not numeric:
             fig.update_xaxes(type="category", categoryorder="array", categoryarray=[str(v) for v in values], row=1, col=i)
     fig.update_yaxes(title=label, row=1, col=1)
@@ -232,10 +240,11 @@ def metric_by_symbol_figure(df: pd.DataFrame, metric: str) -> go.Figure:
     ok = df[df["status"] == OK]
     label = METRIC_LABELS.get(metric, metric)
     fig = go.Figure()
+    colors = symbol_colors(df)
     for symbol in sorted(ok["symbol"].unique()):
         sub = ok[ok["symbol"] == symbol]
         fig.add_trace(go.Box(y=sub[metric], name=symbol, boxpoints="all", jitter=0.3, text=sub["run_id"],
-                             hovertemplate="%{text}: %{y:,.2f}<extra></extra>"))
+                             marker={"color": colors[symbol]}, hovertemplate="%{text}: %{y:,.2f}<extra></extra>"))
     fig.update_yaxes(title=label)
     _layout(fig, f"{label} by symbol")
     fig.update_layout(showlegend=False)
@@ -246,11 +255,12 @@ def sharpe_vs_pnl_figure(df: pd.DataFrame) -> go.Figure:
     """Sharpe of 1-minute PnL changes against total PnL, one point per ok run."""
     ok = df[df["status"] == OK]
     fig = go.Figure()
+    colors = symbol_colors(df)
     for symbol in sorted(ok["symbol"].unique()):
         sub = ok[ok["symbol"] == symbol]
         hover = sub["run_id"] + " " + sub[param_columns(df)].astype(str).agg(" ".join, axis=1) if param_columns(df) else sub["run_id"]
         fig.add_trace(go.Scatter(x=sub["total_pnl"], y=sub["sharpe_1min"], mode="markers", name=symbol, text=hover,
-                                 marker={"size": 9, "opacity": 0.8},
+                                 marker={"size": 9, "opacity": 0.8, "color": colors[symbol]},
                                  hovertemplate="%{text}<br>PnL %{x:,.2f}<br>Sharpe %{y:.3f}<extra></extra>"))
     fig.update_xaxes(title=METRIC_LABELS["total_pnl"])
     fig.update_yaxes(title="Sharpe of 1-min PnL changes (intraday, not annualised)")
