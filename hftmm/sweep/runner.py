@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import socket
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -117,7 +118,9 @@ def _set_aside(run_dir: Path) -> None:
         run_dir.rename(aside)
 
 
-def _ray_module() -> Any:
+def _ray_module(local: bool) -> Any:
+    if local:
+        _keep_this_interpreter_for_ray_workers()
     try:
         import ray
     except ImportError as e:
@@ -125,9 +128,23 @@ def _ray_module() -> Any:
     return ray
 
 
+def _keep_this_interpreter_for_ray_workers() -> None:
+    """Stop Ray from starting local workers through ``uv run`` when the driver runs under ``uv run``.
+
+    By default (``RAY_ENABLE_UV_RUN_RUNTIME_ENV``) Ray then uploads the working directory and starts
+    every worker with ``uv run`` in a copy of it: a new environment per worker, minutes per run, and
+    it fails offline. Workers of a cluster on this machine use this interpreter and environment as
+    they are. Ray reads the switch when it is imported; when it already was, its constant is set too.
+    """
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+    constants = sys.modules.get("ray._private.ray_constants")
+    if constants is not None and os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] == "0":
+        constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = False
+
+
 def _run_ray(specs: list[RunSpec], workers: int | None, address: str, on_row: RowFn) -> int:
     """Run on Ray; return the number of runs allowed in flight."""
-    ray = _ray_module()
+    ray = _ray_module(local=address == "local")
     started = False
     if not ray.is_initialized():
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
