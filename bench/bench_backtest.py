@@ -2,7 +2,9 @@
 
 Strategies: the first A-S quoter; the full GLFT of configs/glft.json (calibrated sigma/A/k from
 ``hftmm calibrate``, weighted-mid fair value, the toxicity model trained on the A-S run's fills);
-and a do-nothing book watcher.
+the A-S quoter behind the demo's whole risk chain (``configs/backtest.json`` ``risk``: the chain's
+cost per event); and a do-nothing book watcher. Every run has hftmm's risk actor (no plugins unless
+stated); the event stream, event log and audit trail are off.
 
 Both run the same catalog day on the same engine settings, each run in a fresh process (Nautilus
 keeps global state per process), alternating A/B so machine drift hits both. The ratio is the
@@ -36,6 +38,11 @@ STRATEGIES = {
     "glft_full": {
         "path": "strategies.glft:GlftMarketMaker",
         "config_path": "strategies.glft:GlftConfig",
+    },
+    # The A-S quoter behind the demo's full risk chain (configs/backtest.json "risk"): the chain's cost.
+    "as_risk_chain": {
+        "path": "strategies.avellaneda_stoikov:AvellanedaStoikovMarketMaker",
+        "config_path": "strategies.avellaneda_stoikov:AvellanedaStoikovConfig",
     },
     "do_nothing": {
         "path": "strategies.baseline:BookWatcher",
@@ -108,13 +115,17 @@ def main() -> None:
                     glft_strategy = prepare_full_glft(Path(catalog), date, instruments, as_run)
                 strategy = {
                     "avellaneda_stoikov": {**base["strategy"], **paths},
+                    "as_risk_chain": {**base["strategy"], **paths},
                     "glft_full": glft_strategy,
                     "do_nothing": paths,
                 }[name]
                 config = {
-                    "backtest": {**base["backtest"], "date": date, "instruments": instruments, "event_stream": "off"},
+                    # Recording off; every run has the risk actor (with no plugins unless stated).
+                    "backtest": {**base["backtest"], "date": date, "instruments": instruments, "event_stream": "off",
+                                 "event_log": False},
                     "venue": base["venue"],
                     "strategy": strategy,
+                    "risk": {**base["risk"], "audit": False} if name == "as_risk_chain" else {"audit": False},
                 }
                 proc = subprocess.run(
                     [sys.executable, __file__, "--one", json.dumps(config), str(catalog), str(tmp_path / f"runs-{name}-{rep}")],
@@ -133,7 +144,7 @@ def main() -> None:
         r0 = runs[0]
         print(f"{name:<20}{r0['events']:>10,}{r0['orders']:>9,}{r0['amendments']:>9,}{r0['fills']:>8,}"
               f"{statistics.median(r['wall_seconds'] for r in runs):>9.2f}{rate[name]:>11,.0f}")
-    for name in ("avellaneda_stoikov", "glft_full"):
+    for name in ("avellaneda_stoikov", "as_risk_chain", "glft_full"):
         ratios = [a["events_per_second"] / b["events_per_second"] for a, b in zip(results[name], results["do_nothing"], strict=True)]
         print(f"ratio {name} / do-nothing events/s: median {statistics.median(ratios):.3f} "
               f"(min {min(ratios):.3f}, max {max(ratios):.3f})")

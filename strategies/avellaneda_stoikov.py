@@ -47,14 +47,14 @@ class AvellanedaStoikovMarketMaker(MarketMakingStrategy):
 
     def on_start(self) -> None:
         """The A-S horizon is the session close: refuse to run without one."""
-        if self.config.session_close_ns is None:
+        if self.params.session_close_ns is None:
             self.disable("session_close_ns is not set: the A-S horizon is undefined")
         super().on_start()
 
     def on_reset(self) -> None:
         """Forget the volatility estimate."""
         super().on_reset()
-        cfg = self.config
+        cfg = self.params
         self._vol = EwmaVolatility(cfg.sigma, cfg.sigma_halflife_s, cfg.sigma_sample_s)
 
     @property
@@ -68,7 +68,7 @@ class AvellanedaStoikovMarketMaker(MarketMakingStrategy):
 
     def get_quotes(self, state: MarketState) -> Quotes:
         """A-S bid and ask, widened to the minimum spread, the growing side dropped at the cap."""
-        cfg = self.config
+        cfg = self.params
         q = state.position / cfg.order_qty
         bid, ask = as_model.quotes(state.mid, q, cfg.gamma, self.sigma, state.time_to_close_s or 0.0, cfg.k)
         shortfall = cfg.min_spread_ticks * state.tick - (ask - bid)

@@ -16,6 +16,7 @@ narrower than asked) and never lets a quote reach the opposite touch.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -31,6 +32,9 @@ from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import LimitOrder, Order
 from nautilus_trader.trading.strategy import Strategy
 
+from hftmm.control.bus import PARAMS_ENDPOINT_PREFIX, STRATEGY_ERROR_TOPIC
+from hftmm.eventlog.schema import COMMAND_TOPIC, QUOTE_TOPIC, Command, QuoteIntent
+from hftmm.metrics.registry import NodeMetrics
 from hftmm.models.toxicity import FEATURES
 from hftmm.risk.bus import CHECK_ENDPOINT, MODE_TOPIC
 from hftmm.risk.intent import OrderIntent, RiskAction
@@ -142,6 +146,13 @@ class MarketMakingStrategy(Strategy):
 
     def __init__(self, config: MarketMakingConfig) -> None:
         super().__init__(config)
+        # The parameters in force: the config at start, replaced by runtime updates
+        # (``update_params``); Nautilus's own ``config`` attribute is read-only.
+        self._params = config
+        # Until when an exception in get_quotes is caught and reported (a runtime update's grace
+        # period, so a bad update is rolled back instead of stopping the strategy).
+        self._guard_until_ns = 0
+        self.quote_errors = 0
         self._instrument: Instrument | None = None
         self._tick = 0.0
         self._precision = 0
@@ -166,8 +177,31 @@ class MarketMakingStrategy(Strategy):
         # runner writes these to fill_features.parquet for hftmm train-toxicity).
         self.features: ToxicityFeatures | None = None
         self.fill_features: list[dict[str, object]] = []
+        # ts_init of the book event being handled: orders carry it as an ``md=<ns>`` tag so that a
+        # live execution client can measure tick-to-trade (adapters/fix/execution.py reads it).
+        self._md_ts_init = 0
 
     # -- the plugin API ---------------------------------------------------------------------------
+
+    @property
+    def params(self) -> MarketMakingConfig:
+        """The parameters in force (read these, not ``config``, so runtime updates apply)."""
+        return self._params
+
+    def update_params(self, new: MarketMakingConfig, guard_s: float = 0.0) -> None:
+        """Switch to ``new`` parameters now (validated by the caller against this strategy's config
+        class); for ``guard_s`` seconds an exception in ``get_quotes`` is reported on
+        ``hftmm.strategy.error`` instead of raised, so the update can be rolled back."""
+        if new.instrument_id != self._params.instrument_id:
+            raise ValueError(f"instrument_id cannot change at runtime ({self._params.instrument_id} -> {new.instrument_id})")
+        old, self._params = self._params, new
+        self._guard_until_ns = self.clock.timestamp_ns() + int(guard_s * 1e9) if guard_s > 0 else 0
+        self._last_targets, self._orders_changed = None, True
+        self._vetoed_at.clear()
+        self.on_params_changed(old, new)
+
+    def on_params_changed(self, old: MarketMakingConfig, new: MarketMakingConfig) -> None:
+        """Drop whatever was derived from the old parameters. The default does nothing."""
 
     def get_quotes(self, state: MarketState) -> Quotes:
         """Return the quotes to work now. Plugin authors implement this."""
@@ -197,7 +231,7 @@ class MarketMakingStrategy(Strategy):
         """Subscribe to the L2 book and adopt working orders (a restart must not duplicate quotes)."""
         if self._disabled_reason is not None:
             return
-        iid = self.config.instrument_id
+        iid = self.params.instrument_id
         self._instrument = self.cache.instrument(iid)
         if self._instrument is None:
             self.disable(f"instrument {iid} not in the cache")
@@ -207,6 +241,7 @@ class MarketMakingStrategy(Strategy):
         self.features = ToxicityFeatures(self._tick)
         self._adopt_working_orders()
         self._risk = CHECK_ENDPOINT in self.msgbus.endpoints()
+        self.msgbus.register(PARAMS_ENDPOINT_PREFIX + self.id.value, self._on_params_request)
         if self._risk:
             self.msgbus.subscribe(MODE_TOPIC, self._on_risk_mode)
         self.subscribe_order_book_deltas(iid, book_type=BookType.L2_MBP, managed=True)
@@ -215,7 +250,7 @@ class MarketMakingStrategy(Strategy):
     def _adopt_working_orders(self) -> None:
         for side in (OrderSide.BUY, OrderSide.SELL):
             orders = [
-                o for o in self.cache.orders_open(instrument_id=self.config.instrument_id, strategy_id=self.id)
+                o for o in self.cache.orders_open(instrument_id=self.params.instrument_id, strategy_id=self.id)
                 if isinstance(o, LimitOrder) and o.side == side
             ]
             # Best price first, so level 0 is the touch-most order, as in Quotes.
@@ -250,7 +285,9 @@ class MarketMakingStrategy(Strategy):
 
     def on_order_book_deltas(self, deltas: OrderBookDeltas) -> None:
         """Build the market state, ask the plugin for quotes, and work the orders."""
-        cfg = self.config
+        started = time.perf_counter_ns()
+        self._md_ts_init = deltas.ts_init
+        cfg = self.params
         book: OrderBook | None = self.cache.order_book(cfg.instrument_id)
         if book is None:
             return
@@ -291,7 +328,20 @@ class MarketMakingStrategy(Strategy):
                 return
         if self._halted or self._risk_mode == "HALTED":
             return
-        self.work_quotes(self.get_quotes(state), state)
+        if self._guard_until_ns and now < self._guard_until_ns:
+            try:
+                quotes = self.get_quotes(state)
+            except Exception as e:  # noqa: BLE001 - reported; the control actor rolls the update back
+                self.quote_errors += 1
+                self.log.error(f"get_quotes failed with the new parameters: {type(e).__name__}: {e}")
+                self.msgbus.publish(STRATEGY_ERROR_TOPIC, {"strategy": self.id.value, "error": f"{type(e).__name__}: {e}"})
+                return
+        else:
+            quotes = self.get_quotes(state)
+        self.work_quotes(quotes, state)
+        metrics = NodeMetrics.current()
+        if metrics is not None:
+            metrics.strategy_calc.labels(cfg.instrument_id.value).observe((time.perf_counter_ns() - started) * 1e-9)
 
     def _flatten(self) -> None:
         if self._flattened:
@@ -299,11 +349,11 @@ class MarketMakingStrategy(Strategy):
         self._flattened = True
         self.log.info("flattening before the close")
         self._cancel_all()
-        position = float(self.portfolio.net_position(self.config.instrument_id))
+        position = float(self.portfolio.net_position(self.params.instrument_id))
         if position == 0:
             return
         order = self.order_factory.market(
-            instrument_id=self.config.instrument_id,
+            instrument_id=self.params.instrument_id,
             order_side=OrderSide.SELL if position > 0 else OrderSide.BUY,
             quantity=Quantity.from_int(int(abs(position))),
             reduce_only=True,
@@ -314,31 +364,56 @@ class MarketMakingStrategy(Strategy):
     # -- risk ---------------------------------------------------------------------------------------
 
     def _allowed(self, kind: str, order: Order, quantity: float, price: float, reduce_only: bool = False) -> bool:
-        """Ask the node's risk chain (synchronously, over the message bus); True without one."""
-        if not self._risk:
-            return True
-        intent = OrderIntent(
-            kind=kind, strategy_id=self.id.value, instrument_id=self.config.instrument_id.value,
-            client_order_id=order.client_order_id.value, side=1 if order.side == OrderSide.BUY else -1,
-            quantity=quantity, price=price, post_only=bool(getattr(order, "is_post_only", False)),
-            reduce_only=reduce_only,
-        )
-        self.msgbus.send(CHECK_ENDPOINT, intent)
-        if not intent.allowed:
-            self.vetoed += 1
-        return intent.allowed
+        """Ask the node's risk chain (synchronously, over the message bus; True without one) and
+        record the command with its verdict in the event log."""
+        side = 1 if order.side == OrderSide.BUY else -1
+        post_only = bool(getattr(order, "is_post_only", False))
+        allowed, plugin, reason = True, "", ""
+        if self._risk:
+            intent = OrderIntent(
+                kind=kind, strategy_id=self.id.value, instrument_id=self.params.instrument_id.value,
+                client_order_id=order.client_order_id.value, side=side, quantity=quantity, price=price,
+                post_only=post_only, reduce_only=reduce_only,
+            )
+            self.msgbus.send(CHECK_ENDPOINT, intent)
+            allowed, plugin, reason = intent.allowed, intent.plugin, intent.reason
+            if not allowed:
+                self.vetoed += 1
+        self.msgbus.publish(COMMAND_TOPIC, Command(
+            ts=self.clock.timestamp_ns(), strategy=self.id.value, instrument=self.params.instrument_id.value,
+            kind="submit" if kind == "new" else kind, order=order.client_order_id.value, side=side, quantity=quantity,
+            price=None if math.isnan(price) else price, order_type=order.order_type.name, post_only=post_only,
+            reduce_only=reduce_only, allowed=allowed, plugin=plugin, reason=reason))
+        return allowed
 
     def _cancel(self, order: Order) -> None:
         self._allowed("cancel", order, float(order.leaves_qty), float(order.price) if order.has_price else math.nan)
         self.cancel_order(order)
 
     def _cancel_all(self) -> None:
-        iid = self.config.instrument_id
+        iid = self.params.instrument_id
         orders = {o.client_order_id: o for o in self.cache.orders_inflight(instrument_id=iid, strategy_id=self.id)}
         orders.update((o.client_order_id, o) for o in self.cache.orders_open(instrument_id=iid, strategy_id=self.id))
         for order in orders.values():
             if order.status != OrderStatus.PENDING_CANCEL and not order.is_closed:
                 self._cancel(order)
+
+    def _on_params_request(self, request: dict) -> None:
+        """``{"params": {...}, "guard_s": s}`` from the control actor: validate into this
+        strategy's config class and apply; the outcome is written back into the request."""
+        import msgspec
+
+        from nautilus_trader.common.config import msgspec_decoding_hook
+
+        try:
+            raw = {**request["params"], "instrument_id": self._params.instrument_id.value,
+                   "order_id_tag": self._params.order_id_tag, "trading_start_ns": self._params.trading_start_ns,
+                   "trading_end_ns": self._params.trading_end_ns, "session_close_ns": self._params.session_close_ns}
+            new = msgspec.convert(raw, type(self._params), dec_hook=msgspec_decoding_hook)
+            self.update_params(new, float(request.get("guard_s", 0.0)))
+            request["applied"] = True
+        except Exception as e:  # noqa: BLE001 - the reason goes back to the operator
+            request["applied"], request["error"] = False, f"{type(e).__name__}: {e}"
 
     def _on_risk_mode(self, action: RiskAction) -> None:
         """HALTED: cancel everything and stop quoting until resumed. REDUCING: cancel the quotes
@@ -350,8 +425,8 @@ class MarketMakingStrategy(Strategy):
             self.log.error(f"risk halt ({action.plugin}: {action.reason}): cancelling all orders")
             self._cancel_all()
         elif action.mode == "REDUCING":
-            position = float(self.portfolio.net_position(self.config.instrument_id))
-            for order in self.cache.orders_open(instrument_id=self.config.instrument_id, strategy_id=self.id):
+            position = float(self.portfolio.net_position(self.params.instrument_id))
+            for order in self.cache.orders_open(instrument_id=self.params.instrument_id, strategy_id=self.id):
                 grows = (order.side == OrderSide.BUY and position >= 0) or (order.side == OrderSide.SELL and position <= 0)
                 if grows:
                     self._cancel(order)
@@ -372,8 +447,15 @@ class MarketMakingStrategy(Strategy):
             if level.size > 0 and math.isfinite(level.price):
                 ask_targets[i] = (max(math.ceil(level.price / self._tick - 1e-6), touch_bid + 1), int(level.size))
         targets = (bid_targets, ask_targets)
-        if targets == self._last_targets and not self._orders_changed:
-            return
+        if targets == self._last_targets:
+            if not self._orders_changed:
+                return
+        else:
+            tick = self._tick
+            self.msgbus.publish(QUOTE_TOPIC, QuoteIntent(
+                ts=state.ts_ns, strategy=self.id.value, instrument=self.params.instrument_id.value,
+                bids=[(round(t * tick, self._precision), n) for _, (t, n) in sorted(bid_targets.items())],
+                asks=[(round(t * tick, self._precision), n) for _, (t, n) in sorted(ask_targets.items())]))
         self._last_targets, self._orders_changed = targets, False
         for side, side_targets in ((OrderSide.BUY, bid_targets), (OrderSide.SELL, ask_targets)):
             for i in sorted(set(self._slots[side]) | set(side_targets)):
@@ -415,12 +497,15 @@ class MarketMakingStrategy(Strategy):
 
     def _submit(self, side: OrderSide, level: int, ticks: int, size: int) -> None:
         order = self.order_factory.limit(
-            instrument_id=self.config.instrument_id,
+            instrument_id=self.params.instrument_id,
             order_side=side,
             quantity=Quantity.from_int(size),
             price=Price(ticks * self._tick, self._precision),
             time_in_force=TimeInForce.GTC,
             post_only=True,
+            # The receive time of the market data behind this order: live execution clients
+            # measure tick-to-trade from it.
+            tags=[f"md={self._md_ts_init}"] if self._md_ts_init else None,
         )
         if not self._allowed("new", order, float(size), float(order.price)):
             self._vetoed_at[side] = self.clock.timestamp_ns()

@@ -141,7 +141,7 @@ class GlftMarketMaker(MarketMakingStrategy):
 
     def on_start(self) -> None:
         """A finite horizon needs the session close; a calibration folder needs the day's file."""
-        cfg = self.config
+        cfg = self.params
         if cfg.horizon == "close" and cfg.session_close_ns is None:
             self.disable("horizon='close' but session_close_ns is not set")
         elif cfg.seasonality and cfg.calibration_dir is None:
@@ -160,14 +160,14 @@ class GlftMarketMaker(MarketMakingStrategy):
 
     def on_trade_tick(self, tick: TradeTick) -> None:
         """Keep the trailing trades, with the mid they printed against, for recalibration."""
-        if self.config.recalibrate_every_s is None or not self._mid_log:
+        if self.params.recalibrate_every_s is None or not self._mid_log:
             return
         side = {AggressorSide.BUYER: 1, AggressorSide.SELLER: -1}.get(tick.aggressor_side, 0)
         self._trade_log.append((tick.ts_event, float(tick.price), side, self._mid_log[-1][1]))
         self._trim(self._trade_log, tick.ts_event)
 
     def _trim(self, log: deque, now_ns: int) -> None:
-        cutoff = now_ns - int(self.config.recalibrate_window_s * 1e9)
+        cutoff = now_ns - int(self.params.recalibrate_window_s * 1e9)
         while log and log[0][0] < cutoff:
             log.popleft()
 
@@ -181,7 +181,7 @@ class GlftMarketMaker(MarketMakingStrategy):
         ts = np.fromiter((row[0] for row in self._mid_log), dtype=np.int64, count=len(self._mid_log))
         touch = np.array([row[1:] for row in self._mid_log], dtype=float)
         mid = touch[:, 0]
-        if self.config.fair_value == "microprice" and len(self._mid_log) >= 100:
+        if self.params.fair_value == "microprice" and len(self._mid_log) >= 100:
             self._microprice = fit_microprice(touch[:, 1], touch[:, 2], touch[:, 3], touch[:, 4], self.features.tick)
         if self._seasonal is not None:
             vol = self._seasonal.refit(ts, mid, now)
@@ -197,7 +197,7 @@ class GlftMarketMaker(MarketMakingStrategy):
             known = trades[:, 2] != 0
             sides = fit_intensity(
                 t_ns[known], trades[known, 1], trades[known, 3], self.features.tick,
-                now - int(self.config.recalibrate_window_s * 1e9), now, aggressor=trades[known, 2].astype(np.int64),
+                now - int(self.params.recalibrate_window_s * 1e9), now, aggressor=trades[known, 2].astype(np.int64),
             )
             tick = self.features.tick
             fits = [(f.a, f.k_per_dollar(tick)) if f.a > 0 and math.isfinite(f.k) and f.k > 0 else None
@@ -211,6 +211,15 @@ class GlftMarketMaker(MarketMakingStrategy):
             "intensity_sides": sum(f is not None for f in fits), "microprice": self._microprice is not None,
         })
 
+    def on_params_changed(self, old: GlftConfig, new: GlftConfig) -> None:  # type: ignore[override]
+        """Re-derive the inventory bound, the shaping and the solutions; a new (a, k) applies
+        unless a calibration file supplies them."""
+        self._q_max = max(new.max_position // new.order_qty, 1)
+        self._shaping = None
+        if (new.a, new.k) != (old.a, old.k) and new.calibration_dir is None:
+            self._set_intensities((new.a, new.k), (new.a, new.k))
+        self._exact = self._sided = None
+
     def _set_intensities(self, bid: tuple[float, float], ask: tuple[float, float]) -> None:
         self._bid_intensity, self._ask_intensity = bid, ask
         self._exact = self._sided = None  # re-solve with the new intensities
@@ -219,7 +228,7 @@ class GlftMarketMaker(MarketMakingStrategy):
         return self._seasonal.sigma_at(now_ns) if self._seasonal is not None else self._vol.sigma
 
     def _load_calibration(self) -> None:
-        cfg = self.config
+        cfg = self.params
         if cfg.session_close_ns is None:
             self.disable("calibration_dir needs session_close_ns to know the date")
             return
@@ -258,7 +267,7 @@ class GlftMarketMaker(MarketMakingStrategy):
     def on_market_state(self, state: MarketState) -> None:
         """Feed the volatility estimator (and the recalibration log, one mid per second)."""
         self._vol.update(state.ts_ns, state.mid)
-        if self.config.recalibrate_every_s is not None and (
+        if self.params.recalibrate_every_s is not None and (
             not self._mid_log or state.ts_ns - self._mid_log[-1][0] >= 1_000_000_000
         ):
             self._mid_log.append(
@@ -270,7 +279,7 @@ class GlftMarketMaker(MarketMakingStrategy):
 
     def _solution(self, sigma: float, tau_s: float) -> glft.GlftExact | glft.GlftSided:
         """The finite-horizon solution for ``sigma``, re-solved only when sigma moved beyond the tolerance."""
-        cfg = self.config
+        cfg = self.params
         if self._symmetric():
             if self._exact is None or abs(sigma / self._exact.sigma - 1.0) > cfg.refit_tolerance:
                 a, k = self._bid_intensity
@@ -287,7 +296,7 @@ class GlftMarketMaker(MarketMakingStrategy):
 
     def get_quotes(self, state: MarketState) -> Quotes:
         """GLFT distances from the mid at the current inventory (in order-size units)."""
-        cfg = self.config
+        cfg = self.params
         q = state.position / cfg.order_qty
         sigma = self._sigma(state.ts_ns)
         if cfg.horizon == "close" or not self._symmetric():

@@ -180,7 +180,7 @@ def _default_record(symbol: str, source: str, config: TaqIngestConfig) -> Master
                         config.default_round_lot, config.default_tick, "", "", in_master=False)
 
 
-def _write_chunks(catalog: ParquetDataCatalog, objects: list, chunk: int) -> None:
+def write_chunks(catalog: ParquetDataCatalog, objects: list, chunk: int) -> None:
     """Write in chunks that split only where the timestamp changes (catalog intervals must be disjoint)."""
     start = 0
     while start < len(objects):
@@ -207,7 +207,7 @@ def _move(src: Path, dest: Path) -> None:
     src.replace(dest)
 
 
-def _commit(staging: Path, catalog: Path, day: tuple[int, int]) -> None:
+def commit_staging(staging: Path, catalog: Path, day: tuple[int, int]) -> None:
     """Move staged files into the catalog, replacing the day's previous files of the same kind.
 
     For each ``data/<type>/<instrument>/`` folder that receives new files, the old files whose
@@ -376,7 +376,7 @@ def ingest_taq(
         manifest.parent.mkdir(parents=True, exist_ok=True)
         manifest.write_text(report_json + "\n")
         say("committing to the catalog", bytes_total, bytes_total)
-        _commit(staging, catalog, (day_start, day_end))
+        commit_staging(staging, catalog, (day_start, day_end))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
@@ -445,7 +445,7 @@ def _ingest_symbol(
         counts.book_events = book.events
         counts.crossed_book_events = int(book.crossed.sum())
         counts.locked_book_events = int(book.locked.sum())
-        _write_chunks(staged, book.deltas, config.chunk_objects)
+        write_chunks(staged, book.deltas, config.chunk_objects)
         nbbo = nbbo_from_book(book)
     if nbbo_groups or (quotes is not None and nbbo_stream.readers):
         nbbo_table = pa.concat_tables([t for t, _, _ in nbbo_groups]) if nbbo_groups else None
@@ -463,7 +463,7 @@ def _ingest_symbol(
         counts.quote_ticks = len(ticks)
         counts.crossed_nbbo = crossed
         counts.one_sided_nbbo = int((~nbbo.two_sided).sum())
-        _write_chunks(staged, ticks, config.chunk_objects)
+        write_chunks(staged, ticks, config.chunk_objects)
 
     if trade_groups:
         table = pa.concat_tables([t for t, _, _ in trade_groups])
@@ -485,7 +485,7 @@ def _ingest_symbol(
         counts.unclassified = int((aggressor == 0).sum())
         counts.trade_ticks = len(rows.ticks)
         save("trades", t)
-        _write_chunks(staged, rows.ticks, config.chunk_objects)
+        write_chunks(staged, rows.ticks, config.chunk_objects)
     return record
 
 

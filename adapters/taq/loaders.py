@@ -8,7 +8,7 @@ modules; this one validates values, applies them, and builds ``OrderBookDelta``,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +19,7 @@ from nautilus_trader.model.enums import AggressorSide, BookAction, OrderSide, Re
 from nautilus_trader.model.identifiers import InstrumentId, TradeId
 from nautilus_trader.model.objects import Price, Quantity
 
-from adapters.taq.book import ASK, BID, PRICE_SCALE, build_events
+from adapters.taq.book import ASK, BID, PRICE_SCALE, Delta, build_events
 from adapters.taq.classify import lee_ready
 from adapters.taq.conditions import classify_trades
 from adapters.taq.config import TaqIngestConfig
@@ -225,6 +225,42 @@ def _price(p: int) -> Price:
     return Price(p / PRICE_SCALE, PRICE_PRECISION)
 
 
+def delta_batch(
+    instrument_id: InstrumentId,
+    changes: Sequence[Delta],
+    sequence: int,
+    ts_event: int,
+    ts_init: int,
+    prices: dict[int, Price],
+    sizes: dict[int, Quantity],
+    snapshot: bool,
+) -> list[OrderBookDelta]:
+    """The ``OrderBookDelta``s of one book event.
+
+    A snapshot event starts with a CLEAR and flags every delta ``F_SNAPSHOT``. The last delta
+    carries ``F_LAST``. ``prices``/``sizes`` cache the objects of recurring levels (a large share
+    of the cost otherwise); the caller keeps them across events.
+    """
+    flags = RecordFlag.F_SNAPSHOT if snapshot else 0
+    batch: list[OrderBookDelta] = []
+    if snapshot:
+        batch.append(OrderBookDelta(instrument_id, BookAction.CLEAR, _NULL_ORDER, flags, sequence, ts_event, ts_init))
+    for d in changes:
+        price = prices.get(d.price)
+        if price is None:
+            price = prices[d.price] = _price(d.price)
+        size = sizes.get(d.size)
+        if size is None:
+            size = sizes[d.size] = Quantity.from_int(d.size)
+        order = BookOrder(_SIDE[d.side], price, size, 0)
+        batch.append(OrderBookDelta(instrument_id, _ACTION[d.action], order, flags, sequence, ts_event, ts_init))
+    last = batch[-1]
+    batch[-1] = OrderBookDelta(
+        instrument_id, last.action, last.order, flags | RecordFlag.F_LAST, sequence, ts_event, ts_init,
+    )
+    return batch
+
+
 def book_deltas(q: QuoteRows, instrument_id: InstrumentId) -> BookOutput:
     """Diff deltas of the aggregated book.
 
@@ -248,22 +284,7 @@ def book_deltas(q: QuoteRows, instrument_id: InstrumentId) -> BookOutput:
     ):
         row = int(rows[event.row])
         ts = ts_all[row]
-        flags = RecordFlag.F_SNAPSHOT if seq == 0 else 0
-        batch: list[OrderBookDelta] = []
-        if seq == 0:
-            batch.append(OrderBookDelta(instrument_id, BookAction.CLEAR, _NULL_ORDER, flags, seq, ts, ts))
-        for d in event.deltas:
-            price = prices.get(d.price)
-            if price is None:
-                price = prices[d.price] = _price(d.price)
-            size = sizes.get(d.size)
-            if size is None:
-                size = sizes[d.size] = Quantity.from_int(d.size)
-            order = BookOrder(_SIDE[d.side], price, size, 0)
-            batch.append(OrderBookDelta(instrument_id, _ACTION[d.action], order, flags, seq, ts, ts))
-        last = batch[-1]
-        batch[-1] = OrderBookDelta(instrument_id, last.action, last.order, flags | RecordFlag.F_LAST, seq, ts, ts)
-        deltas.extend(batch)
+        deltas.extend(delta_batch(instrument_id, event.deltas, seq, ts, ts, prices, sizes, snapshot=seq == 0))
         rows_out.append(row)
         ts_out.append(ts)
         bb.append(event.best_bid)

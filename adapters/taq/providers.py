@@ -37,6 +37,7 @@ class MasterRecord:
     cusip: str
     description: str
     in_master: bool = True
+    source: str = ""  # where the record came from, when not the TAQ master file (e.g. "polygon-reference")
 
 
 def nautilus_symbol(taq_symbol: str) -> str:
@@ -135,7 +136,7 @@ def make_equity(record: MasterRecord, ts: int) -> Equity:
         ts_event=ts,
         ts_init=ts,
         info={
-            "source": "taq-master" if record.in_master else "default (not in master file)",
+            "source": record.source or ("taq-master" if record.in_master else "default (not in master file)"),
             "taq_symbol": record.symbol,
             "listed_exchange": record.listed_exchange,
             "tape": record.tape,

@@ -67,9 +67,12 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     types: list[type[BaseException]] = [CliError, ConfigError, FileNotFoundError, PermissionError]
     try:
         from hftmm.engine.calibration import CalibrationError
+        from hftmm.eventlog.log import EventLogError
+        from hftmm.eventlog.projection import ProjectionError
+        from hftmm.eventlog.replay import ReplayError
         from hftmm.models.toxicity import ToxicityModelError
 
-        types += [CalibrationError, ToxicityModelError]
+        types += [CalibrationError, ToxicityModelError, ReplayError, ProjectionError, EventLogError]
     except ImportError:
         pass
     try:
@@ -85,6 +88,12 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     except ImportError:
         pass
     try:
+        from adapters.polygon.errors import PolygonError
+
+        types.append(PolygonError)
+    except ImportError:
+        pass
+    try:
         from hftmm.reports import ReportError
 
         types.append(ReportError)
@@ -94,6 +103,13 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         from hftmm.sweep import SweepError
 
         types.append(SweepError)
+    except ImportError:
+        pass
+    try:
+        from hftmm.venue.catalog_feed import CatalogFeedError
+        from hftmm.venue.server import VenueStateError
+
+        types += [CatalogFeedError, VenueStateError]
     except ImportError:
         pass
     return tuple(types)
@@ -211,6 +227,159 @@ def ingest_taq_cmd(
     )
     _print_ingest_report(report)
     out.print(f"catalog: {catalog}")
+
+
+@ingest_app.command("polygon")
+def ingest_polygon_cmd(
+    symbols: Annotated[str, typer.Option(help="Comma-separated Polygon tickers, e.g. AAPL,BRK.B.")],
+    date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d", "%Y%m%d"], help="Trade date (ET).")],
+    catalog: Annotated[Path, typer.Option(help="Catalog root directory.")] = DEFAULT_CATALOG,
+    rest_url: Annotated[str | None, typer.Option(help="REST base URL (default https://api.massive.com).")] = None,
+    quote_size_unit: Annotated[str, typer.Option(help="Quote sizes in: auto, lots or shares.")] = "auto",
+    trades_file: Annotated[Path | None, typer.Option(help="Flat file trades_v1 (daily CSV, .gz or plain) instead of downloading trades.", exists=True, dir_okay=False)] = None,
+    quotes_file: Annotated[Path | None, typer.Option(help="Flat file quotes_v1 (daily CSV, .gz or plain) instead of downloading quotes.", exists=True, dir_okay=False)] = None,
+) -> None:
+    """Download a day of Polygon/Massive trades and quotes (REST v3, or flat files) into the Parquet catalog.
+
+    The API key comes from MASSIVE_API_KEY / POLYGON_API_KEY, or a file named by MASSIVE_API_KEY_FILE. An interrupted download resumes where it stopped; re-ingesting a day replaces it.
+    """
+    from adapters.polygon.config import PolygonIngestConfig
+    from adapters.polygon.ingest import ingest_polygon
+
+    if quote_size_unit not in ("auto", "lots", "shares"):
+        raise CliError(f"--quote-size-unit must be auto, lots or shares, not {quote_size_unit!r}")
+    config = PolygonIngestConfig(quote_size_unit=quote_size_unit, **({"rest_url": rest_url} if rest_url else {}))  # type: ignore[arg-type]
+    with _progress() as progress:
+        task = progress.add_task("ingesting Polygon", total=None)
+        report = ingest_polygon(
+            catalog,
+            symbols=_parse_symbols(symbols) or [],
+            date=date.date(),
+            config=config,
+            progress=lambda stage, done, total: progress.update(task, description=stage, completed=done, total=total),
+            trades_file=trades_file,
+            quotes_file=quotes_file,
+        )
+    table = Table(title=f"Polygon ingest {report.date}")
+    for col in ("instrument", "deltas", "quote ticks", "trade ticks", "trades dropped", "quote sizes"):
+        table.add_column(col, justify="left" if col in ("instrument", "quote sizes") else "right")
+    for iid, c in sorted(report.instruments.items()):
+        table.add_row(iid, f"{c.deltas:,}", f"{c.quote_ticks:,}", f"{c.trade_ticks:,}",
+                      f"{sum(c.trades_dropped.values()):,}", c.quote_size_unit)
+    out.print(table)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {warning}")
+    out.print(f"catalog: {catalog}")
+
+
+# -- feed ------------------------------------------------------------------------------------
+
+
+@app.command()
+def feed(
+    date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d", "%Y%m%d"], help="Trade date to replay.")],
+    catalog: Annotated[Path, typer.Option(help="Catalog root.", exists=True, file_okay=False)] = DEFAULT_CATALOG,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8765,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    speed: Annotated[float, typer.Option(min=0.0, help="Replay speed, multiple of real time (0: as fast as possible).")] = 1.0,
+    symbols: Annotated[str | None, typer.Option(help="Only these tickers, e.g. AAPL,MSFT.")] = None,
+    quote_size_unit: Annotated[int, typer.Option(min=1, help="Shares per unit of the quote sizes sent (100: round lots).")] = 100,
+    hold_when_idle: Annotated[bool, typer.Option(help="Hold the replay clock while no client is subscribed.")] = False,
+    start: Annotated[str | None, typer.Option(help="HH:MM (Eastern) of the day at the clock origin (pins the market clock; needs --clock-origin or means now).")] = None,
+    clock_origin: Annotated[float | None, typer.Option(help="Unix seconds at which the market is at --start (as given to hftmm venue).")] = None,
+) -> None:
+    """Serve a catalog day over Polygon's stocks WebSocket protocol (auth, subscribe, batched T/Q frames).
+
+    Clients connect to ws://HOST:PORT. If MASSIVE_API_KEY / POLYGON_API_KEY (or *_FILE) is set, clients must send that key; otherwise any key is accepted. Ctrl-C stops the server.
+    """
+    import asyncio
+
+    from adapters.polygon.credentials import load_api_key
+    from adapters.polygon.errors import PolygonAuthError
+    from adapters.polygon.feed_server import PolygonFeedServer, events_from_catalog
+
+    with err.status("loading the day"):
+        events = events_from_catalog(catalog, date.date(), _parse_symbols(symbols), quote_size_unit)
+    if not events:
+        raise CliError(f"no quotes or trades for {date.date()} in {catalog}")
+    try:
+        key: str | None = load_api_key().reveal()
+    except PolygonAuthError:
+        key = None
+    origin: dict[str, Any] = {}
+    if start is not None or clock_origin is not None:
+        import time as _time
+
+        from hftmm.engine.session import et_to_utc_ns
+
+        try:
+            market0 = et_to_utc_ns(date.date(), start) if start is not None else events[0].ts
+        except (ValueError, IndexError) as e:
+            raise CliError(f"--start {start!r}: expected HH:MM[:SS]") from e
+        origin = {"market_origin_ns": market0, "wall_origin": clock_origin if clock_origin is not None else _time.time()}
+    server = PolygonFeedServer(events, speed=speed, api_key=key, pause_when_idle=hold_when_idle, **origin)
+    out.print(f"replaying {len(events):,} events of {date.date()} at {speed:g}x on ws://{host}:{port} "
+              f"({'the API key from the environment is required' if key else 'any API key accepted'})")
+    try:
+        asyncio.run(server.serve_forever(host, port))
+    except KeyboardInterrupt:
+        out.print(f"stopped: {server.stats.delivered:,} messages delivered, {server.stats.connections} connection(s)")
+
+
+# -- venue -----------------------------------------------------------------------------------
+
+
+@app.command()
+def venue(
+    catalog: Annotated[Path | None, typer.Option(help="Catalog root (the feed server's).", file_okay=False)] = None,
+    date: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d", "%Y%m%d"], help="Trading day replayed.")] = None,
+    instruments: Annotated[str | None, typer.Option(help="Instrument ids traded, e.g. ACME.XNYS,MSFT.XNAS.")] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535, help="FIX port to listen on (default 9878).")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1).")] = None,
+    speed: Annotated[float | None, typer.Option(help="Replay speed, catalog seconds per wall second (default 1).")] = None,
+    start: Annotated[str | None, typer.Option(help="HH:MM (Eastern) of the day at the clock origin (default: first event).")] = None,
+    clock_origin: Annotated[float | None, typer.Option(help="Unix seconds at which the market is at --start (default: now).")] = None,
+    state_dir: Annotated[Path | None, typer.Option(help="FIX stores, engine snapshot and record (default runs/venue).")] = None,
+    participants: Annotated[str | None, typer.Option(help="SenderCompIDs allowed to trade, e.g. HFTMM,MM2 (default HFTMM).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Venue configuration file (JSON/TOML/YAML); options override it.", exists=True, dir_okay=False)] = None,
+) -> None:
+    """Run the venue simulator: a FIX 4.4 acceptor exchange matching against the replayed catalog day.
+
+    Ctrl-C (SIGINT) or SIGTERM logs the sessions out and saves the state; starting again with the same --state-dir continues sequences, open orders and the record.
+    """
+    import asyncio
+    import signal
+
+    from hftmm.venue.config import load_venue_config
+    from hftmm.venue.server import RECORD_FILE, VenueServer
+
+    overrides: dict[str, Any] = {
+        "catalog": str(catalog) if catalog else None, "date": date.date().isoformat() if date else None,
+        "instruments": instruments.split(",") if instruments else None, "port": port, "host": host, "speed": speed,
+        "start": start, "clock_origin": clock_origin, "state_dir": str(state_dir) if state_dir else None,
+        "participants": participants.split(",") if participants else None,
+    }
+    cfg = load_venue_config(config, overrides)
+    with err.status("loading the day"):
+        server = VenueServer(cfg)
+
+    async def serve() -> None:
+        await server.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        out.print(f"venue listening on {cfg.host}:{server.port} as {cfg.venue_comp_id}: {', '.join(cfg.participants)}"
+                  f"{' + drop copy ' + cfg.drop_copy_comp_id if cfg.drop_copy_comp_id else ''}; "
+                  f"{len(server.events):,} market events of {cfg.date} at {cfg.speed:g}x; "
+                  f"record {Path(cfg.state_dir) / RECORD_FILE}", soft_wrap=True)
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+
+    asyncio.run(serve())
+    out.print(f"venue stopped; state saved in {cfg.state_dir}")
 
 
 # -- sample ----------------------------------------------------------------------------------
@@ -476,6 +645,188 @@ def config_validate(path: Annotated[Path, typer.Argument(help="Configuration fil
 
     load_config(path)
     out.print(f"{path}: ok")
+
+
+# -- runtime parameters ----------------------------------------------------------------------
+
+_REDIS_HELP = "Redis of the live node (default: $HFTMM_REDIS_URL or redis://127.0.0.1:6379/0)."
+
+
+def _control_redis(redis_url: str | None) -> Any:
+    import redis
+
+    url = redis_url or os.environ.get("HFTMM_REDIS_URL", "redis://127.0.0.1:6379/0")
+    return redis.Redis.from_url(url, socket_timeout=2.0)
+
+
+def _send_control(request: dict[str, Any], redis_url: str | None, trader: str, wait: float) -> dict[str, Any] | None:
+    import getpass
+    import json
+    import socket
+    import time
+    import uuid
+
+    r = _control_redis(redis_url)
+    request = {"id": uuid.uuid4().hex, "by": f"{getpass.getuser()}@{socket.gethostname()}", **request}
+    prefix = f"hftmm:{trader}"
+    try:
+        r.lpush(f"{prefix}:control:requests", json.dumps(request))
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            raw = r.hget(f"{prefix}:control:results", request["id"])
+            if raw is not None:
+                return json.loads(raw)
+            time.sleep(0.05)
+    except Exception as e:  # redis.ConnectionError and friends
+        raise CliError(f"control channel: {e}") from e
+    return None
+
+
+def _print_control_result(result: dict[str, Any] | None, wait: float) -> None:
+    if result is None:
+        raise CliError(f"no answer from the node within {wait:g} s (is it running with live.redis_url?)")
+    if result["status"] == "applied":
+        out.print(f"applied as version {result['version']}"
+                  + (f"; watched for {result['grace_s']:g} s, rolled back automatically if it breaks" if result.get("grace_s") else ""))
+        return
+    raise CliError(f"{result['status']}: {result.get('reason', '')}")
+
+
+@app.command("set")
+def set_param(
+    path: Annotated[str, typer.Argument(help="strategy.<key>, risk.<Plugin>.<key> or risk.plugins.")],
+    value: Annotated[str, typer.Argument(help="JSON value (0.05, true, \"text\", [..]); plain text is a string.")],
+    redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,
+    trader: Annotated[str, typer.Option(help="Trader id of the node.")] = "HFTMM-001",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the node's answer.")] = 10.0,
+) -> None:
+    """Change a strategy or risk parameter on a running node (validated, applied atomically, rolled back if it breaks)."""
+    from hftmm.control.changes import parse_value
+
+    _print_control_result(_send_control({"set": {path: parse_value(value)}}, redis_url, trader, wait), wait)
+
+
+@app.command()
+def resume(
+    reason: Annotated[str, typer.Option(help="Why trading may resume (kept in the audit trail).")],
+    redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,
+    trader: Annotated[str, typer.Option(help="Trader id of the node.")] = "HFTMM-001",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the node's answer.")] = 10.0,
+) -> None:
+    """Lift a risk halt (kill switch) or reduce-only mode on a running node: the explicit command a halt needs."""
+    result = _send_control({"resume": True, "reason": reason}, redis_url, trader, wait)
+    if result is None:
+        raise CliError(f"no answer from the node within {wait:g} s (is it running with live.redis_url?)")
+    if result["status"] != "resumed":
+        raise CliError(f"{result['status']}: {result.get('reason', '')}")
+    out.print("trading resumed")
+
+
+@config_app.command("rollback")
+def config_rollback(
+    to: Annotated[int | None, typer.Option(help="Version to return to (default: the previous good one).")] = None,
+    redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,
+    trader: Annotated[str, typer.Option(help="Trader id of the node.")] = "HFTMM-001",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the node's answer.")] = 10.0,
+) -> None:
+    """Return a running node to an earlier parameter version."""
+    _print_control_result(_send_control({"rollback": True if to is None else to}, redis_url, trader, wait), wait)
+
+
+@config_app.command("history")
+def config_history(
+    run_dir: Annotated[Path | None, typer.Option("--run", help="A run folder (its config_history.jsonl) instead of Redis.")] = None,
+    redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,
+    trader: Annotated[str, typer.Option(help="Trader id of the node.")] = "HFTMM-001",
+) -> None:
+    """The parameter versions of a node or a run: who changed what, and what became of it."""
+    import datetime as _dt
+    import json
+
+    if run_dir is not None:
+        path = run_dir / "config_history.jsonl"
+        if not path.is_file():
+            raise CliError(f"{path}: no parameter history (the run had no runtime updates)")
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    else:
+        try:
+            rows = [json.loads(x) for x in _control_redis(redis_url).lrange(f"hftmm:{trader}:config:history", 0, -1)]
+        except Exception as e:
+            raise CliError(f"control channel: {e}") from e
+    # A version appears again when its status changes (e.g. rolled back): keep the last word.
+    latest: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        latest[row["version"]] = row
+    table = Table("version", "time (UTC)", "by", "changes", "status", "reason", box=box.SIMPLE_HEAD)
+    for v in sorted(latest):
+        row = latest[v]
+        when = _dt.datetime.fromtimestamp(row["ts"] / 1e9, _dt.UTC).strftime("%H:%M:%S") if row["ts"] else ""
+        table.add_row(str(v), when, row["by"], json.dumps(row["changes"]), row["status"], row.get("reason", ""))
+    out.print(table)
+
+
+@app.command()
+def status(
+    redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,
+    trader: Annotated[str, typer.Option(help="Trader id of the nodes.")] = "HFTMM-001",
+) -> None:
+    """Who leads: the holder of the leadership lease, its remaining life and the fencing epoch."""
+    from hftmm.failover.lease import Lease
+
+    try:
+        state = Lease(_control_redis(redis_url), f"hftmm:{trader}", "status").state()
+    except Exception as e:
+        raise CliError(f"cannot read the lease: {e}") from e
+    if state.owner is None:
+        out.print(f"{trader}: no leader (epoch {state.epoch}); a standby takes over within its poll interval")
+    else:
+        out.print(f"{trader}: leader {state.owner}, lease {state.ttl_ms} ms left, epoch {state.epoch}")
+
+
+# -- replay ----------------------------------------------------------------------------------
+
+
+@app.command()
+def replay(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder, runs/<run-id>.", exists=True, file_okay=False)],
+    project: Annotated[str | None, typer.Option(help="Instead of re-running: 'positions' rebuilds positions and PnL from the events and checks them.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where the replay's run folder goes (default RUN_DIR/replays).")] = None,
+) -> None:
+    """Re-run a recorded backtest and check it reproduces the same commands, orders and fills (exit 1 if not)."""
+    if project is not None:
+        _replay_project(run_dir, project)
+        return
+    from hftmm.eventlog.replay import replay_run
+
+    with err.status("replaying"):
+        report = replay_run(run_dir, out_dir)
+    table = Table("sequence", "recorded", "replayed", "result", box=box.SIMPLE_HEAD)
+    diverged = {d.sequence: d for d in report.divergences}
+    for name, (a, b) in report.counts.items():
+        table.add_row(name, f"{a:,}", f"{b:,}", "[red]diverges" if name in diverged else "[green]identical")
+    out.print(table)
+    out.print(f"replay run folder: {report.replay_dir}")
+    for d in report.divergences:
+        err.print(f"[red]{d.sequence}[/] differ first at #{d.index}:\n  recorded {d.recorded}\n  replayed {d.replayed}", highlight=False)
+    if not report.identical:
+        raise typer.Exit(1)
+
+
+def _replay_project(run_dir: Path, project: str) -> None:
+    from hftmm.eventlog.projection import project_positions
+
+    if project != "positions":
+        raise CliError(f"--project: unknown projection {project!r} (known: positions)")
+    rows = project_positions(run_dir)
+    table = Table("instrument", "fills", "position", "realized", "fees", "unrealized", "vs recorded", box=box.SIMPLE_HEAD)
+    for r in rows:
+        table.add_row(
+            r.instrument_id, f"{r.fills:,}", f"{r.quantity:+,.0f}", f"{r.realized:,.2f}", f"{r.fees:,.2f}", f"{r.unrealized:,.2f}",
+            "[green]match" if r.matches else f"[red]recorded {r.recorded_quantity:+,.0f} / {r.recorded_realized:,.2f} / "
+            f"{r.recorded_fees:,.2f} / {r.recorded_unrealized:,.2f}")
+    out.print(table)
+    if not all(r.matches for r in rows):
+        raise typer.Exit(1)
 
 
 # -- audit -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from hftmm.config.errors import ConfigError
-from hftmm.config.schema import HftmmConfig, StrategySection
+from hftmm.config.schema import HftmmConfig, LiveConfig, StrategySection
 
 _PATTERN_NAMES = {
     r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$": "an ET wall-clock time HH:MM[:SS]",
@@ -144,8 +144,7 @@ def _nautilus_dec_hook() -> Any:
     return msgspec_decoding_hook
 
 
-def parse_config(raw: dict[str, Any], source: str | None = None) -> HftmmConfig:
-    """Validate builtins into an HftmmConfig, including the strategy's own parameters."""
+def _nest_strategy_params(raw: dict[str, Any], source: str | None) -> dict[str, Any]:
     raw = dict(raw)
     strategy = raw.get("strategy")
     if isinstance(strategy, dict):
@@ -154,6 +153,12 @@ def parse_config(raw: dict[str, Any], source: str | None = None) -> HftmmConfig:
         if "params" in params:
             raise ConfigError("strategy.params", "put strategy parameters directly in 'strategy'", source)
         raw["strategy"] = {**strategy, "params": params}
+    return raw
+
+
+def parse_config(raw: dict[str, Any], source: str | None = None) -> HftmmConfig:
+    """Validate builtins into an HftmmConfig, including the strategy's own parameters."""
+    raw = _nest_strategy_params(raw, source)
     try:
         config = msgspec.convert(raw, HftmmConfig)
     except msgspec.ValidationError as e:
@@ -166,13 +171,34 @@ def parse_config(raw: dict[str, Any], source: str | None = None) -> HftmmConfig:
     return config
 
 
+def parse_live_config(raw: dict[str, Any], source: str | None = None) -> LiveConfig:
+    """Validate builtins into a LiveConfig (the same strategy and risk checks as a backtest)."""
+    raw = _nest_strategy_params(raw, source)
+    try:
+        config = msgspec.convert(raw, LiveConfig)
+    except msgspec.ValidationError as e:
+        raise validation_error(e, raw, source=source) from e
+    for instrument_id in config.live.instruments:
+        validate_strategy_params(config.strategy, instrument_id, source)
+    from hftmm.risk.config import build_plugins
+
+    build_plugins(config.risk.plugins, source)
+    return config
+
+
+def load_live_config(path: Path | str) -> LiveConfig:
+    """Read and validate a live configuration file."""
+    path = Path(path)
+    return parse_live_config(read_config_file(path), source=str(path))
+
+
 def load_config(path: Path | str) -> HftmmConfig:
     """Read and validate a configuration file; raise ConfigError naming path and reason."""
     path = Path(path)
     return parse_config(read_config_file(path), source=str(path))
 
 
-def config_to_builtins(config: HftmmConfig) -> dict[str, Any]:
+def config_to_builtins(config: HftmmConfig | LiveConfig) -> dict[str, Any]:
     """The resolved configuration as JSON-ready builtins, with strategy params flattened back."""
     out = msgspec.to_builtins(config)
     strategy = out["strategy"]

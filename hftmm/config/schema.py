@@ -101,6 +101,9 @@ class BacktestConfig(_Section):
     # layout: "bulk" buffers them and writes once at the end; "nautilus" uses Nautilus's own
     # StreamingConfig writer (per event, about 3x slower on a market maker); "off" records nothing.
     event_stream: Literal["bulk", "nautilus", "off"] = "bulk"
+    # hftmm's event log (eventlog.jsonl: run metadata and data fingerprints, quote intents, order
+    # commands with their risk verdicts), what `hftmm replay` checks against.
+    event_log: bool = True
 
 
 class RiskConfig(_Section):
@@ -120,6 +123,29 @@ class RiskConfig(_Section):
     sigma_refit_s: PositiveFloat = 900.0
     # Write the hash-chained audit trail (audit.jsonl in the run folder).
     audit: bool = True
+
+
+class ScheduledUpdate(_Section):
+    """A parameter update at an ET time of a backtest day: ``set`` paths to values, or a rollback."""
+
+    at: EtTime
+    set: dict[str, Any] = msgspec.field(default_factory=dict)
+    rollback: bool = False
+
+
+class ControlConfig(_Section):
+    """Runtime parameter updates (``hftmm set``; a schedule in backtests) and their rollback rule.
+
+    Within ``grace_s`` of a change, an exception in a strategy's quotes or risk vetoes on at least
+    ``max_veto_ratio`` of at least ``min_commands`` order commands roll it back automatically.
+    """
+
+    grace_s: PositiveFloat = 30.0
+    max_veto_ratio: Probability = 0.5
+    min_commands: PositiveInt = 4
+    schedule: list[ScheduledUpdate] = msgspec.field(default_factory=list)
+    # Backtests: also take requests from this Redis (live nodes use live.redis_url).
+    redis_url: str | None = None
 
 
 class StrategySection(_Section):
@@ -142,13 +168,71 @@ class HftmmConfig(_Section):
     catalog: CatalogConfig = msgspec.field(default_factory=CatalogConfig)
     venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
+    control: ControlConfig = msgspec.field(default_factory=ControlConfig)
 
 
 
+
+
+class FeedSection(_Section):
+    """Live market data: Polygon's stocks WebSocket, or ``hftmm feed`` locally.
+
+    The API key is never here: it comes from ``MASSIVE_API_KEY``/``POLYGON_API_KEY`` (or ``*_FILE``).
+    """
+
+    ws_url: str = "ws://127.0.0.1:8765"
+    quote_size_unit: PositiveInt = 100
+    reconnect_initial_delay_s: PositiveFloat = 0.5
+    reconnect_max_delay_s: PositiveFloat = 30.0
+
+
+class FixSection(_Section):
+    """The FIX session to the venue (``hftmm venue`` locally)."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 9878
+    sender_comp_id: str = "HFTMM"
+    target_comp_id: str = "HFTMMVENUE"
+    heartbeat_s: PositiveInt = 5
+    reset_on_logon: bool = False
+    # Sequence numbers and sent messages: "file" under state_dir, or "redis" (for failover).
+    store: Literal["file", "redis"] = "file"
+    tls_ca_file: str | None = None
+
+
+class LiveSection(_Section):
+    """A live trading node.
+
+    ``trading_start``/``trading_end`` are ET wall-clock times of the node's own clock (None:
+    quote whenever market data arrives); ``duration_s`` stops the node after that long (None: run
+    until interrupted).
+    """
+
+    instruments: Annotated[list[InstrumentIdStr], msgspec.Meta(min_length=1)]
+    trader_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9]+-[0-9]{3}$")] = "HFTMM-001"
+    feed: FeedSection = msgspec.field(default_factory=FeedSection)
+    fix: FixSection = msgspec.field(default_factory=FixSection)
+    runs_dir: str = "runs"
+    state_dir: str = "runs/live-state"
+    redis_url: str | None = None
+    metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] | None = 9464
+    trading_start: EtTime | None = None
+    trading_end: EtTime | None = None
+    duration_s: PositiveFloat | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+
+class LiveConfig(_Section):
+    """A whole live configuration (``hftmm live --config``)."""
+
+    live: LiveSection
+    strategy: StrategySection
+    catalog: CatalogConfig = msgspec.field(default_factory=CatalogConfig)
+    venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
+    risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
+    control: ControlConfig = msgspec.field(default_factory=ControlConfig)
 
 
 def instrument_venue(instrument_id: str) -> str:
     """The venue part of an instrument id string (``"ACME.XNYS"`` -> ``"XNYS"``)."""
     return instrument_id.rsplit(".", 1)[1]
-
-

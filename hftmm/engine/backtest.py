@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import platform
 import time
 import uuid
 from collections.abc import Callable
@@ -68,7 +69,7 @@ _DATA_CLASSES = {
     "trade_ticks": TradeTick,
 }
 # Market data is already in the catalog; the run's stream records what the run itself produced.
-_STREAMED_EVENTS = [
+STREAMED_EVENT_TYPES = [
     OrderInitialized, OrderDenied, OrderSubmitted, OrderAccepted, OrderRejected, OrderPendingUpdate,
     OrderPendingCancel, OrderUpdated, OrderModifyRejected, OrderCancelRejected, OrderCanceled,
     OrderExpired, OrderFilled, PositionOpened, PositionChanged, PositionClosed, AccountState,
@@ -120,7 +121,32 @@ def bind_risk_engine(engine: BacktestEngine) -> None:
             actor.bind_trading_state(engine.kernel.risk_engine.set_trading_state)
 
 
-def _actors(config: HftmmConfig, stream_dir: Path | None, run_dir: Path | None, run_id: str) -> list[ImportableActorConfig]:
+def _run_started(config: HftmmConfig, run_id: str, catalog: Path) -> dict[str, Any]:
+    """The ``run_started`` record of a backtest: config, seed, versions and input fingerprints."""
+    from importlib.metadata import version as dist_version
+
+    import hftmm
+    from hftmm.eventlog.inputs import catalog_fingerprint, input_files
+
+    bt = config.backtest
+    resolved = config_to_builtins(config)
+    resolved["catalog"]["path"] = str(catalog.resolve())
+    return {
+        "run_id": run_id,
+        "mode": "backtest",
+        "config": json.loads(json.dumps(resolved, default=str)),
+        "seed": bt.seed,
+        "versions": {"hftmm": hftmm.__version__, "nautilus_trader": dist_version("nautilus_trader"),
+                     "python": platform.python_version()},
+        "data": {"catalog": str(catalog.resolve()), "date": bt.date.isoformat(), "instruments": list(bt.instruments),
+                 "kinds": list(bt.data), "files": catalog_fingerprint(catalog, list(bt.instruments), list(bt.data), bt.date)},
+        "inputs": input_files(dict(config.strategy.params), list(bt.instruments), bt.date),
+    }
+
+
+def _actors(
+    config: HftmmConfig, stream_dir: Path | None, run_dir: Path | None, run_id: str, catalog_path: Path,
+) -> list[ImportableActorConfig]:
     """The risk chain first (strategies look for its endpoint when they start), then the recorder."""
     actors = []
     risk = config.risk
@@ -137,6 +163,33 @@ def _actors(config: HftmmConfig, stream_dir: Path | None, run_dir: Path | None, 
                 "sigma_refit_s": risk.sigma_refit_s,
                 "audit_path": str(run_dir / "audit.jsonl") if run_dir is not None and risk.audit else None,
                 "run_id": run_id,
+                # Monitors sample from an hour before trading (volatility and VaR history), not
+                # from the first pre-market event: a second-by-second timer over 16 hours costs.
+                "timer_start_ns": et_to_utc_ns(config.backtest.date, config.backtest.trading_start) - 3_600_000_000_000,
+            },
+        ))
+    if run_dir is not None and config.backtest.event_log:
+        actors.append(ImportableActorConfig(
+            actor_path="hftmm.eventlog.actor:EventLogActor",
+            config_path="hftmm.eventlog.actor:EventLogActorConfig",
+            config={"path": str(run_dir / "eventlog.jsonl"), "run_started": _run_started(config, run_id, catalog_path)},
+        ))
+    control = config.control
+    if control.schedule or control.redis_url:
+        actors.append(ImportableActorConfig(
+            actor_path="hftmm.control.actor:ControlActor",
+            config_path="hftmm.control.actor:ControlActorConfig",
+            config={
+                "strategy_path": config.strategy.path, "strategy_config_path": config.strategy.config_path,
+                "strategy_params": dict(config.strategy.params), "risk_plugins": list(config.risk.plugins),
+                "instruments": list(config.backtest.instruments), "grace_s": control.grace_s,
+                "max_veto_ratio": control.max_veto_ratio, "min_commands": control.min_commands,
+                "schedule": [{"at_ns": et_to_utc_ns(config.backtest.date, u.at), "set": dict(u.set),
+                              **({"rollback": True} if u.rollback else {})} for u in control.schedule],
+                "history_path": str(run_dir / "config_history.jsonl") if run_dir is not None else None,
+                "redis_url": control.redis_url, "key_prefix": f"hftmm:{TRADER_ID}",
+                # Simulated seconds: a backtest replays a day in seconds, so poll sparsely.
+                "poll_interval_s": 10.0,
             },
         ))
     if stream_dir is not None and config.backtest.event_stream == "bulk":
@@ -250,11 +303,11 @@ def build_run_config(
             max_notional_per_order=dict(risk.max_notional_per_order),
         ),
         streaming=(
-            StreamingConfig(catalog_path=str(stream_dir), replace_existing=True, include_types=_STREAMED_EVENTS)
+            StreamingConfig(catalog_path=str(stream_dir), replace_existing=True, include_types=STREAMED_EVENT_TYPES)
             if stream_dir is not None and bt.event_stream == "nautilus"
             else None
         ),
-        actors=_actors(config, stream_dir, run_dir, run_id),
+        actors=_actors(config, stream_dir, run_dir, run_id, catalog_path),
         strategies=strategies,
     )
     return BacktestRunConfig(

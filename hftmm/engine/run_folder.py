@@ -94,7 +94,7 @@ def _enum_name(value: Any) -> str:
     return getattr(value, "name", str(value))
 
 
-def _orders_and_fills(engine: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+def orders_and_fills(engine: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     orders: list[dict[str, Any]] = []
     fills: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
@@ -185,7 +185,7 @@ def _market(catalog_path: Path, instruments: list[str], window: tuple[int, int])
     return rows
 
 
-def _write_risk(engine: Any, run_dir: Path) -> dict[str, Any] | None:
+def write_risk(engine: Any, run_dir: Path) -> dict[str, Any] | None:
     """The risk chain's vetoes and mode changes, and its summary (None without a chain)."""
     from hftmm.risk.actor import RiskActor
 
@@ -193,15 +193,15 @@ def _write_risk(engine: Any, run_dir: Path) -> dict[str, Any] | None:
         if isinstance(actor, RiskActor):
             chain = actor.chain
             rows = [{**v, "side": "BUY" if v["side"] > 0 else "SELL"} for v in chain.vetoes]
-            _write(rows, RISK_VETOES_SCHEMA, run_dir / "vetoes.parquet")
-            _write(chain.actions, RISK_ACTIONS_SCHEMA, run_dir / "risk_actions.parquet")
+            write_table(rows, RISK_VETOES_SCHEMA, run_dir / "vetoes.parquet")
+            write_table(chain.actions, RISK_ACTIONS_SCHEMA, run_dir / "risk_actions.parquet")
             summary = chain.summary()
             summary["audit_records"] = chain.audit.records if chain.audit is not None else 0
             return summary
     return None
 
 
-def _write(rows: list[dict[str, Any]], schema: pa.Schema, path: Path) -> None:
+def write_table(rows: list[dict[str, Any]], schema: pa.Schema, path: Path) -> None:
     table = pa.Table.from_pylist(rows, schema=schema)
     pq.write_table(table, path)
 
@@ -230,7 +230,7 @@ def _max_abs_inventory(fills: list[dict[str, Any]]) -> dict[str, float]:
     return peak
 
 
-def _money(value: Any) -> float:
+def money(value: Any) -> float:
     return 0.0 if value is None else float(value.as_double())
 
 
@@ -246,18 +246,18 @@ def write_run_outputs(
     wall_seconds: float,
 ) -> dict[str, Any]:
     """Write fills, orders, market and summary files for a finished engine; return the summary."""
-    orders, fills, versions = _orders_and_fills(engine)
-    _write(fills, FILLS_SCHEMA, run_dir / "fills.parquet")
-    _write(orders, ORDERS_SCHEMA, run_dir / "orders.parquet")
-    _write(versions, QUOTE_VERSIONS_SCHEMA, run_dir / "quote_versions.parquet")
+    orders, fills, versions = orders_and_fills(engine)
+    write_table(fills, FILLS_SCHEMA, run_dir / "fills.parquet")
+    write_table(orders, ORDERS_SCHEMA, run_dir / "orders.parquet")
+    write_table(versions, QUOTE_VERSIONS_SCHEMA, run_dir / "quote_versions.parquet")
     market_rows = _market(catalog_path, instruments, window)
-    _write(market_rows, MARKET_SCHEMA, run_dir / "market.parquet")
+    write_table(market_rows, MARKET_SCHEMA, run_dir / "market.parquet")
     _write_markouts(fills, market_rows, run_dir / "markouts.parquet")
     feature_rows = [row for s in engine.trader.strategies() for row in getattr(s, "fill_features", [])]
     if feature_rows:
         # The strategies' toxicity features at each fill (training data for hftmm train-toxicity).
         pq.write_table(pa.Table.from_pylist(sorted(feature_rows, key=lambda r: r["ts_event"])), run_dir / "fill_features.parquet")
-    risk = _write_risk(engine, run_dir)
+    risk = write_risk(engine, run_dir)
     positions = engine.trader.generate_positions_report()
     if len(positions):
         # Nautilus's report holds lists of Money objects and timestamps: keep it readable as text.
@@ -271,8 +271,8 @@ def write_run_outputs(
         per_instrument[iid] = {
             "fills": len(inst_fills),
             "orders": sum(1 for o in orders if o["instrument_id"] == iid),
-            "realized_pnl": _money(engine.portfolio.realized_pnl(instrument_id)),
-            "unrealized_pnl": _money(engine.portfolio.unrealized_pnl(instrument_id)),
+            "realized_pnl": money(engine.portfolio.realized_pnl(instrument_id)),
+            "unrealized_pnl": money(engine.portfolio.unrealized_pnl(instrument_id)),
             "fees": sum(f["commission"] for f in inst_fills),
             "final_position": float(engine.portfolio.net_position(instrument_id)),
             "max_abs_inventory": peaks.get(iid, 0.0),

@@ -15,11 +15,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.common.events import TimeEvent
 from nautilus_trader.config import ActorConfig
@@ -36,7 +38,9 @@ from nautilus_trader.model.events import (
 )
 from nautilus_trader.model.identifiers import InstrumentId
 
+from hftmm.metrics.registry import NodeMetrics
 from hftmm.risk.audit import AuditTrail
+from hftmm.control.bus import PARAM_CHANGE_TOPIC, RISK_PARAMS_ENDPOINT
 from hftmm.risk.bus import CHECK_ENDPOINT, MODE_TOPIC, RESUME_ENDPOINT, VENUE_TOPIC
 from hftmm.risk.chain import RiskChain
 from hftmm.risk.config import build_plugins
@@ -64,6 +68,9 @@ class RiskActorConfig(ActorConfig, frozen=True):
         The audit trail file (none: no trail).
     run_id : str
         Stated in the trail's opening record.
+    timer_start_ns : int, optional
+        When the timer starts (UTC ns): a backtest starts it a warm-up before trading rather than
+        at the first event of the day (None: now).
     """
 
     instruments: list[str]
@@ -72,6 +79,7 @@ class RiskActorConfig(ActorConfig, frozen=True):
     sigma_refit_s: float = 900.0
     audit_path: str | None = None
     run_id: str = ""
+    timer_start_ns: int | None = None
 
 
 class RiskActor(Actor):
@@ -99,9 +107,14 @@ class RiskActor(Actor):
             self.subscribe_instrument_status(instrument_id)
         self.msgbus.register(CHECK_ENDPOINT, self._check)
         self.msgbus.register(RESUME_ENDPOINT, self._resume)
+        self.msgbus.register(RISK_PARAMS_ENDPOINT, self._on_params_request)
+        self.msgbus.subscribe(PARAM_CHANGE_TOPIC, self._on_param_change)
         self.msgbus.subscribe("events.order.*", self._on_order_event)
         self.msgbus.subscribe(VENUE_TOPIC, self._on_venue)
-        self.clock.set_timer("hftmm-risk", timedelta(seconds=cfg.timer_interval_s), callback=self._on_timer)
+        start = cfg.timer_start_ns
+        self.clock.set_timer(
+            "hftmm-risk", timedelta(seconds=cfg.timer_interval_s), callback=self._on_timer,
+            start_time=pd.Timestamp(start, tz="UTC") if start is not None and start > self.clock.timestamp_ns() else None)
 
     def on_stop(self) -> None:
         """Close the audit trail (with its closing record)."""
@@ -112,7 +125,13 @@ class RiskActor(Actor):
 
     def _check(self, intent: OrderIntent) -> None:
         intent.ts_ns = self.clock.timestamp_ns()
-        self.chain.check(intent)
+        metrics = NodeMetrics.current()
+        if metrics is None:
+            self.chain.check(intent)
+        else:
+            t = time.perf_counter_ns()
+            self.chain.check(intent)
+            metrics.risk_chain.observe((time.perf_counter_ns() - t) * 1e-9)
         if not intent.allowed:
             self.log.warning(f"risk veto {intent.plugin}: {intent.kind} {intent.client_order_id} "
                              f"{intent.instrument_id}: {intent.reason}")
@@ -164,6 +183,18 @@ class RiskActor(Actor):
         action = self.chain.resume(request.get("by", "operator"), request.get("reason", ""))
         if action is not None:
             self._act([action])
+
+    def _on_params_request(self, request: dict[str, Any]) -> None:
+        """``{"plugins": [...]}``: validate and swap the plugins (a runtime update)."""
+        try:
+            self.chain.replace_plugins(build_plugins(list(request["plugins"])))
+            request["applied"] = True
+        except Exception as e:  # noqa: BLE001 - the reason goes back to the operator
+            request["applied"], request["error"] = False, str(e)
+
+    def _on_param_change(self, change: dict[str, Any]) -> None:
+        if self.chain.audit is not None:
+            self.chain.audit.append("param_change", self.clock.timestamp_ns(), change)
 
     # -- outputs --------------------------------------------------------------------------------
 

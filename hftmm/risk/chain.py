@@ -47,13 +47,9 @@ class RiskChain:
         self, plugins: Sequence[RiskPlugin], *, audit: AuditTrail | None = None, sigma_refit_s: float = 900.0,
         sample_window: int = 3600,
     ) -> None:
-        self.plugins = list(plugins)
         self.state = RiskState()
         self.audit = audit
-        self._checks = [p for p in self.plugins if p.overrides("check")]
-        self._cancel_checks = [p for p in self._checks if p.sees_cancels]
-        self._timers = [p for p in self.plugins if p.overrides("on_timer")]
-        self._fill_hooks = [p for p in self.plugins if p.overrides("on_fill")]
+        self.replace_plugins(plugins)
         self._sigma_refit_ns = int(sigma_refit_s * 1e9)
         self._next_sigma_ns = 0
         self._sample_window = sample_window
@@ -61,6 +57,14 @@ class RiskChain:
         self.vetoes: list[dict[str, Any]] = []
         self.veto_counts: dict[str, int] = {}
         self.actions: list[dict[str, Any]] = []
+
+    def replace_plugins(self, plugins: Sequence[RiskPlugin]) -> None:
+        """Swap the plugins (a runtime update); the state, counts and mode are kept."""
+        self.plugins = list(plugins)
+        self._checks = [p for p in self.plugins if p.overrides("check")]
+        self._cancel_checks = [p for p in self._checks if p.sees_cancels]
+        self._timers = [p for p in self.plugins if p.overrides("on_timer")]
+        self._fill_hooks = [p for p in self.plugins if p.overrides("on_fill")]
 
     # -- the order path -----------------------------------------------------------------------
 

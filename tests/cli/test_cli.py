@@ -28,8 +28,10 @@ def hftmm(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        ((), ["ingest", "backtest", "report", "demo", "version", "sample"]),
+        ((), ["ingest", "backtest", "report", "demo", "version", "sample", "feed"]),
         (("ingest", "taq"), ["--trades", "--quotes", "--nbbo", "--master", "--symbols", "--catalog", "--strict"]),
+        (("ingest", "polygon"), ["--symbols", "--date", "--catalog", "--rest-url", "--trades-file", "--quotes-file"]),
+        (("feed",), ["--catalog", "--date", "--port", "--speed", "--hold-when-idle"]),
         (("backtest",), ["--config", "--catalog", "--runs-dir", "--report"]),
         (("report",), ["RUN_DIR", "--out"]),
         (("sweep",), ["--config", "--workers", "--ray", "--catalog", "--runs-dir", "--dry-run"]),

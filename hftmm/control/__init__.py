@@ -1,0 +1,1 @@
+"""Runtime parameter updates with validation, history and automatic rollback (docs/operations.md)."""

@@ -1,0 +1,98 @@
+"""The profile's pure pieces: message bodies, ExecutionReport parsing errors, the dictionary with FencingEpoch,
+ClOrdID chains and latency percentiles."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from adapters.fix.codec import FixMessage, decode, encode
+from adapters.fix.dictionary import DataDictionary
+from adapters.fix.errors import InvalidTagNumber
+from adapters.fix.latency import LatencySamples
+from adapters.fix.profile import (
+    OrderFields,
+    ProfileError,
+    new_order_single,
+    order_mass_cancel_request,
+    parse_execution_report,
+    profile_dictionary_path,
+    request_cl_ord_id,
+    root_cl_ord_id,
+)
+
+HEADER = [(35, "D"), (34, "2"), (49, "HFTMM"), (52, "20260105-14:30:00.000"), (56, "HFTMMVENUE")]
+ORDER = OrderFields(cl_ord_id="O-1", symbol="ACME", exchange="XNYS", side="1", quantity="100", ord_type="2",
+                    time_in_force="1", price="49.99", post_only=True)
+
+
+def test_new_order_single_validates_only_with_the_profile_dictionary() -> None:
+    raw = encode(HEADER + new_order_single(ORDER, "20260105-14:30:00.000000", 3))
+    message = decode(raw)
+    assert message[20001] == "3" and message[18] == "6" and message[207] == "XNYS"
+    DataDictionary(profile_dictionary_path()).validate(message)
+    with pytest.raises(InvalidTagNumber):
+        DataDictionary().validate(message)
+
+
+def test_mass_cancel_by_security_and_all() -> None:
+    by_security = dict(order_mass_cancel_request("MC1", "20260105-14:30:00", 0, "ACME", "XNYS"))
+    assert by_security[530] == "1" and by_security[55] == "ACME"
+    everything = dict(order_mass_cancel_request("MC2", "20260105-14:30:00", 0))
+    assert everything[530] == "7" and 55 not in everything
+    for body in (order_mass_cancel_request("MC1", "20260105-14:30:00", 0, "ACME", "XNYS"),
+                 order_mass_cancel_request("MC2", "20260105-14:30:00", 0)):
+        DataDictionary(profile_dictionary_path()).validate(decode(encode([(35, "q"), *HEADER[1:], *body])))
+
+
+def test_cl_ord_id_chain() -> None:
+    request = request_cl_ord_id("O-20260105-143000-001-001-1", 17)
+    assert request == "O-20260105-143000-001-001-1#17" and root_cl_ord_id(request) == "O-20260105-143000-001-001-1"
+    assert root_cl_ord_id("O-1") == "O-1"
+
+
+def report(**changes: str) -> FixMessage:
+    fields = {6: "49.99", 11: "O-1", 14: "100", 17: "E1", 31: "49.99", 32: "100", 37: "V1", 38: "300", 39: "1",
+              54: "1", 55: "ACME", 150: "F", 151: "200", 851: "1"}
+    for key, value in changes.items():
+        tag = int(key[1:])
+        if value:
+            fields[tag] = value
+        else:
+            fields.pop(tag)
+    return FixMessage([(35, "8"), *fields.items()])
+
+
+def test_parse_execution_report() -> None:
+    parsed = parse_execution_report(report())
+    assert parsed.last_qty == Decimal(100) and parsed.cum_qty == Decimal(100) and parsed.liquidity == "1"
+
+
+@pytest.mark.parametrize(("changes", "tag", "problem"), [
+    ({"t32": ""}, 32, "missing"),
+    ({"t32": "0"}, 32, "must be positive"),
+    ({"t31": "abc"}, 31, "not a number"),
+    ({"t14": "NaN"}, 14, "not finite"),
+    ({"t17": ""}, 17, "missing"),
+    ({"t151": ""}, 151, "missing"),
+])
+def test_parse_errors_name_the_field(changes: dict[str, str], tag: int, problem: str) -> None:
+    with pytest.raises(ProfileError) as info:
+        parse_execution_report(report(**changes))
+    assert info.value.tag == tag and problem in str(info.value) and "35=8" in str(info.value)
+
+
+def test_a_status_report_needs_no_last_qty() -> None:
+    parsed = parse_execution_report(report(t150="I", t32="", t31="", t851=""))
+    assert parsed.exec_type == "I" and parsed.last_qty is None
+
+
+def test_latency_percentiles() -> None:
+    samples = LatencySamples(capacity=1000)
+    assert samples.percentiles() == {} and samples.summary() == "n=0"
+    for ns in range(1_000, 101_000, 1_000):  # 1 .. 100 µs
+        samples.add(ns)
+    pct = samples.percentiles((50.0, 99.0, 100.0))
+    assert pct == {50.0: 50.0, 99.0: 99.0, 100.0: 100.0}
+    assert samples.count == 100 and "p50=50.0 µs" in samples.summary()
