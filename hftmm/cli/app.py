@@ -17,7 +17,16 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 import hftmm
@@ -43,6 +52,7 @@ err = Console(stderr=True)
 
 DEFAULT_CATALOG = Path("catalog")
 DEFAULT_CONFIG = Path("configs/backtest.json")
+DEFAULT_SWEEP = Path("configs/sweep.json")
 DEFAULT_SAMPLE_DIR = Path("sample/taq")
 
 
@@ -87,6 +97,12 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         from hftmm.reports import ReportError
 
         types.append(ReportError)
+    except ImportError:
+        pass
+    try:
+        from hftmm.sweep import SweepError
+
+        types.append(SweepError)
     except ImportError:
         pass
     try:
@@ -475,6 +491,97 @@ def report(
 ) -> None:
     """Write a self-contained HTML report of a run: PnL split, inventory, quotes vs NBBO, fill rate, markouts."""
     out.print(f"report: {_build_report(run_dir, out_path)}")
+
+
+# -- sweep -----------------------------------------------------------------------------------
+
+
+def _print_plan(prepared: Any) -> None:
+    plan = prepared.plan
+    table = Table(title=f"{len(plan.runs)} run(s) planned", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("run", "symbol", "date", *plan.param_names):
+        table.add_column(col, no_wrap=True)
+    for r in plan.runs:
+        table.add_row(r.run_id, r.symbol, r.date, *(str(r.params[n]) for n in plan.param_names))
+    out.print(table)
+
+
+def _print_sweep_results(outcome: Any, limit: int = 20) -> None:
+    df = outcome.results
+    params = [c for c in df.columns if c.startswith("param.")]
+    # Columns that would be the same on every row are left out to fit an 80-column terminal.
+    keys = [c for c in ("symbol", "date") if df[c].nunique() > 1]
+    ok = df[df["status"] == "ok"].sort_values("total_pnl", ascending=False, kind="stable")
+    table = Table(title=f"sweep {outcome.sweep_id}: best {min(limit, len(ok))} of {len(ok)} ok run(s) by total PnL (USD)",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("run", *keys, *(p.removeprefix("param.") for p in params)):
+        table.add_column(col, no_wrap=True)
+    for col in ("PnL", "fills", "Sharpe"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for _, r in ok.head(limit).iterrows():
+        table.add_row(r["run_id"], *(str(r[k]) for k in keys), *(str(r[p]) for p in params),
+                      f"{r['total_pnl']:,.2f}", f"{r['fills']:,.0f}", f"{r['sharpe_1min']:.3f}")
+    out.print(table)
+    for _, r in df[df["status"] != "ok"].iterrows():
+        err.print(f"[yellow]{r['status']}:[/] {r['run_id']} {r['symbol']} {r['date']}: {r['error']}", highlight=False,
+                  soft_wrap=True)
+
+
+@app.command()
+def sweep(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Sweep file (.json, .toml or .yaml).", dir_okay=False)] = DEFAULT_SWEEP,
+    workers: Annotated[int | None, typer.Option(min=1, help="Runs at a time (default: the file's workers, else the CPUs).")] = None,
+    ray: Annotated[str | None, typer.Option(
+        "--ray", metavar="ADDRESS",
+        help="Run on a Ray cluster: its address ('auto', 'ray://head:10001'), or 'local' to start one here.")] = None,
+    catalog: Annotated[Path | None, typer.Option(help="Catalog root (overrides the base config's catalog.path).")] = None,
+    runs_dir: Annotated[Path | None, typer.Option(help="Where the sweep folder goes (overrides the file's runs_dir).")] = None,
+    report: Annotated[bool, typer.Option(help="Write the HTML comparison report into the sweep folder.")] = True,
+    dry_run: Annotated[bool, typer.Option(help="Validate and list the runs; run nothing.")] = False,
+) -> None:
+    """Grid or random search over strategy parameters x symbols x days, one fresh process per run.
+
+    Writes runs/sweep-<id>/ (plan.json, each run's folder, results.parquet/.csv, report.html). A failed run is
+    recorded with its error and the others go on; the exit code is 1 if any run failed.
+    """
+    from hftmm.sweep import prepare_sweep, run_sweep
+
+    prepared = prepare_sweep(config, catalog=catalog, runs_dir=runs_dir)
+    if dry_run:
+        _print_plan(prepared)
+        return
+    total = len(prepared.plan.runs)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"sweep on {'Ray' if ray else 'process pool'}", total=total, failed=0)
+        failed = 0
+
+        def advance(row: dict[str, Any]) -> None:
+            nonlocal failed
+            failed += row["status"] != "ok"
+            progress.update(task, advance=1, failed=failed)
+
+        outcome = run_sweep(prepared, backend="ray" if ray else "pool", workers=workers, ray_address=ray, on_row=advance,
+                            report=report)
+    _print_sweep_results(outcome)
+    counts = outcome.counts
+    out.print(f"{total} run(s): {counts['ok']} ok, {counts['failed']} failed, in {outcome.info.wall_seconds:.1f} s "
+              f"on {outcome.info.backend} with {outcome.info.workers} worker(s)")
+    out.print(f"results: {outcome.sweep_dir / 'results.parquet'} (+ results.csv)")
+    if outcome.report is not None:
+        out.print(f"report: {outcome.report}")
+    if counts["failed"] or counts["cancelled"]:
+        raise CliError(f"{counts['failed'] + counts['cancelled']} of {total} run(s) failed; their errors are in the results table")
 
 
 # -- calibrate -------------------------------------------------------------------------------

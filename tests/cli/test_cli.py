@@ -34,6 +34,7 @@ def hftmm(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
         (("feed",), ["--catalog", "--date", "--port", "--speed", "--hold-when-idle"]),
         (("backtest",), ["--config", "--catalog", "--runs-dir", "--report"]),
         (("report",), ["RUN_DIR", "--out"]),
+        (("sweep",), ["--config", "--workers", "--ray", "--catalog", "--runs-dir", "--dry-run"]),
         (("demo",), ["--config", "--sample-dir", "--catalog"]),
         (("sample", "taq"), ["--out", "--date", "--seed", "--scale", "--gzip"]),
     ],
