@@ -10,8 +10,9 @@ import importlib
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -27,6 +28,7 @@ _PATTERN_NAMES = {
 }
 _MSG_RE = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 _SENTINEL = object()
+T = TypeVar("T", HftmmConfig, LiveConfig)
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -156,34 +158,28 @@ def _nest_strategy_params(raw: dict[str, Any], source: str | None) -> dict[str, 
     return raw
 
 
-def parse_config(raw: dict[str, Any], source: str | None = None) -> HftmmConfig:
-    """Validate builtins into an HftmmConfig, including the strategy's own parameters."""
+def _parse(raw: dict[str, Any], cls: type[T], instruments: Callable[[T], list[str]], source: str | None) -> T:
     raw = _nest_strategy_params(raw, source)
     try:
-        config = msgspec.convert(raw, HftmmConfig)
+        config = msgspec.convert(raw, cls)
     except msgspec.ValidationError as e:
         raise validation_error(e, raw, source=source) from e
-    for instrument_id in config.backtest.instruments:
-        validate_strategy_params(config.strategy, instrument_id, source)
+    for instrument_id in instruments(config):
+        validate_strategy_params(config.strategy, instrument_id, source)  # type: ignore[attr-defined]
     from hftmm.risk.config import build_plugins  # the risk package imports the loader's helpers
 
-    build_plugins(config.risk.plugins, source)
+    build_plugins(config.risk.plugins, source)  # type: ignore[attr-defined]
     return config
+
+
+def parse_config(raw: dict[str, Any], source: str | None = None) -> HftmmConfig:
+    """Validate builtins into an HftmmConfig, including the strategy's and risk plugins' parameters."""
+    return _parse(raw, HftmmConfig, lambda c: list(c.backtest.instruments), source)
 
 
 def parse_live_config(raw: dict[str, Any], source: str | None = None) -> LiveConfig:
     """Validate builtins into a LiveConfig (the same strategy and risk checks as a backtest)."""
-    raw = _nest_strategy_params(raw, source)
-    try:
-        config = msgspec.convert(raw, LiveConfig)
-    except msgspec.ValidationError as e:
-        raise validation_error(e, raw, source=source) from e
-    for instrument_id in config.live.instruments:
-        validate_strategy_params(config.strategy, instrument_id, source)
-    from hftmm.risk.config import build_plugins
-
-    build_plugins(config.risk.plugins, source)
-    return config
+    return _parse(raw, LiveConfig, lambda c: list(c.live.instruments), source)
 
 
 def load_live_config(path: Path | str) -> LiveConfig:

@@ -234,6 +234,20 @@ def money(value: Any) -> float:
     return 0.0 if value is None else float(value.as_double())
 
 
+def instrument_figures(portfolio: Any, iid: str, orders: list[dict[str, Any]], fills: list[dict[str, Any]]) -> dict[str, float]:
+    """Orders, fills, PnL (Nautilus's, realized net of fees), fees and final position of one instrument."""
+    instrument_id = InstrumentId.from_str(iid)
+    inst_fills = [f for f in fills if f["instrument_id"] == iid]
+    return {
+        "fills": len(inst_fills),
+        "orders": sum(1 for o in orders if o["instrument_id"] == iid),
+        "realized_pnl": money(portfolio.realized_pnl(instrument_id)),
+        "unrealized_pnl": money(portfolio.unrealized_pnl(instrument_id)),
+        "fees": sum(f["commission"] for f in inst_fills),
+        "final_position": float(portfolio.net_position(instrument_id)),
+    }
+
+
 def write_run_outputs(
     *,
     run_dir: Path,
@@ -263,20 +277,9 @@ def write_run_outputs(
         # Nautilus's report holds lists of Money objects and timestamps: keep it readable as text.
         positions.astype(str).reset_index().to_parquet(run_dir / "positions.parquet")
 
-    per_instrument: dict[str, dict[str, float]] = {}
     peaks = _max_abs_inventory(fills)
-    for iid in instruments:
-        instrument_id = InstrumentId.from_str(iid)
-        inst_fills = [f for f in fills if f["instrument_id"] == iid]
-        per_instrument[iid] = {
-            "fills": len(inst_fills),
-            "orders": sum(1 for o in orders if o["instrument_id"] == iid),
-            "realized_pnl": money(engine.portfolio.realized_pnl(instrument_id)),
-            "unrealized_pnl": money(engine.portfolio.unrealized_pnl(instrument_id)),
-            "fees": sum(f["commission"] for f in inst_fills),
-            "final_position": float(engine.portfolio.net_position(instrument_id)),
-            "max_abs_inventory": peaks.get(iid, 0.0),
-        }
+    per_instrument = {iid: {**instrument_figures(engine.portfolio, iid, orders, fills), "max_abs_inventory": peaks.get(iid, 0.0)}
+                      for iid in instruments}
     realized = sum(v["realized_pnl"] for v in per_instrument.values())
     unrealized = sum(v["unrealized_pnl"] for v in per_instrument.values())
     events = int(result.iterations)

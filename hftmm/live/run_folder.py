@@ -9,8 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nautilus_trader.model.identifiers import InstrumentId
-
 from hftmm.engine import run_folder as rf
 
 
@@ -22,18 +20,7 @@ def write_live_outputs(run_dir: Path, run_id: str, kernel: Any, instruments: lis
     rf.write_table(orders, rf.ORDERS_SCHEMA, run_dir / "orders.parquet")
     rf.write_table(versions, rf.QUOTE_VERSIONS_SCHEMA, run_dir / "quote_versions.parquet")
     risk = rf.write_risk(kernel, run_dir)
-    per_instrument = {}
-    for iid in instruments:
-        instrument_id = InstrumentId.from_str(iid)
-        inst_fills = [f for f in fills if f["instrument_id"] == iid]
-        per_instrument[iid] = {
-            "fills": len(inst_fills),
-            "orders": sum(1 for o in orders if o["instrument_id"] == iid),
-            "realized_pnl": rf.money(kernel.portfolio.realized_pnl(instrument_id)),
-            "unrealized_pnl": rf.money(kernel.portfolio.unrealized_pnl(instrument_id)),
-            "fees": sum(f["commission"] for f in inst_fills),
-            "final_position": float(kernel.portfolio.net_position(instrument_id)),
-        }
+    per_instrument = {iid: rf.instrument_figures(kernel.portfolio, iid, orders, fills) for iid in instruments}
 
     def iso(ns: int) -> str:
         return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).isoformat()
