@@ -197,6 +197,9 @@ class FixSection(_Section):
     reset_on_logon: bool = False
     # Sequence numbers and sent messages: "file" under state_dir, or "redis" (for failover).
     store: Literal["file", "redis"] = "file"
+    # fsync every sent message before it goes out (file store): durable across a crash of the
+    # machine, at about 0.2-4 ms per message on this disk; off leaves it to the OS page cache.
+    fsync: bool = True
     tls_ca_file: str | None = None
 
 

@@ -94,7 +94,7 @@ def exec_client_configs(config: LiveConfig) -> dict[str, Any]:
     for mic in mics:
         sender = f"{fix.sender_comp_id}{mic}"
         store = (StoreConfig(kind="redis", redis_url=live.redis_url, redis_prefix=f"hftmm:{live.trader_id}:fix")
-                 if fix.store == "redis" and live.redis_url else StoreConfig(kind="file", path=str(state / "fix")))
+                 if fix.store == "redis" and live.redis_url else StoreConfig(kind="file", path=str(state / "fix"), sync=fix.fsync))
         out[mic] = FixExecClientConfig(
             session=SessionConfig(sender_comp_id=sender, target_comp_id=fix.target_comp_id, host=fix.host, port=fix.port,
                                   heartbeat_interval=fix.heartbeat_s, reset_on_logon=fix.reset_on_logon,
