@@ -4,7 +4,7 @@ them (the `hftmm demo-live` set-up), trading the demo day for a while.
 Tick-to-trade is measured by the FIX execution client on every NewOrderSingle: the receive time of
 the market data frame behind the order (the ``md=`` tag the strategy puts on it) to the moment the
 message is written to the venue's socket. Also the FIX round trip (order sent -> first
-ExecutionReport back). Needs the demo catalog (``make demo``).
+ExecutionReport back). Uses the demo catalog (``make demo``), or builds the demo day itself.
 
     .venv/bin/python bench/bench_tick_to_trade.py [--duration 60] [--speed 1]
 """
@@ -35,11 +35,14 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--catalog", type=Path, default=REPO / "catalog")
     args = parser.parse_args()
-    if not any((args.catalog / "data" / "quote_tick").glob("*/*.parquet")):
-        sys.exit(f"no catalog at {args.catalog}: run `make demo` first")
     raw = json.loads(Path(os.environ.get("HFTMM_LIVE_CONFIG", REPO / "configs" / "live.json")).read_text())
-    raw["catalog"]["path"] = str(args.catalog)
     with tempfile.TemporaryDirectory(prefix="hftmm-t2t-") as tmp:
+        if not any((args.catalog / "data" / "quote_tick").glob("*/*.parquet")):
+            # No demo catalog (make demo builds one): build the same day here.
+            from bench_backtest import build_demo_catalog
+
+            args.catalog, _, _ = build_demo_catalog(Path(tmp))
+        raw["catalog"]["path"] = str(args.catalog)
         raw["live"]["runs_dir"] = tmp
         config = parse_live_config(raw)
         outcome = asyncio.run(run_demo_live(config, catalog=args.catalog, date=dt.date(2024, 3, 11),
