@@ -21,20 +21,17 @@ Prices on the wire are decimal strings (``50.01``); the engine's are integer nan
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 import msgspec
 
 from adapters.fix.application import Application
 from adapters.fix.codec import FixMessage
-from adapters.fix.dictionary import DataDictionary, fix44_spec_path
 from adapters.fix.errors import SessionNotLoggedOn, UnsupportedMessageType
+from adapters.fix.profile import FENCING_EPOCH_TAG
 from adapters.fix.session import Session
 from adapters.fix.times import format_utc_timestamp
 from hftmm.venue.matching_engine import MatchingEngine
@@ -58,9 +55,7 @@ from hftmm.venue.record import VenueRecord
 
 log = logging.getLogger(__name__)
 
-FENCING_EPOCH_TAG = 20001
 NO_ORDER = "NONE"
-_PROFILE_MESSAGES = ("NewOrderSingle", "OrderCancelRequest", "OrderCancelReplaceRequest", "OrderMassCancelRequest")
 
 _EXEC_TYPE = {
     ExecType.NEW: "0", ExecType.PARTIAL_FILL: "F", ExecType.FILL: "F", ExecType.CANCELED: "4",
@@ -69,36 +64,6 @@ _EXEC_TYPE = {
 _SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL}
 _ORD_TYPES = {"1": OrdType.MARKET, "2": OrdType.LIMIT}
 _TIFS = {"0": TimeInForce.DAY, "1": TimeInForce.GTC, "3": TimeInForce.IOC, "4": TimeInForce.FOK}
-
-
-# -- dictionary -----------------------------------------------------------------------------------
-
-
-def profile_dictionary_xml(base: str) -> str:
-    """``base`` (QuickFIX FIX 4.4 XML) with FencingEpoch (20001, INT) defined and allowed on D, F, G, q."""
-    head, sep, tail = base.rpartition(" </fields>")
-    if not sep:
-        raise ValueError("dictionary has no </fields> section")
-    text = head + f"  <field number='{FENCING_EPOCH_TAG}' name='FencingEpoch' type='INT' />\n </fields>" + tail
-    for name in _PROFILE_MESSAGES:
-        start = text.find(f"<message name='{name}'")
-        if start < 0:
-            raise ValueError(f"dictionary has no {name}")
-        end = text.find(">", start) + 1
-        text = text[:end] + "\n   <field name='FencingEpoch' required='N' />" + text[end:]
-    return text
-
-
-def profile_dictionary(base: Path | None = None) -> DataDictionary:
-    """The FIX 4.4 dictionary with the profile's FencingEpoch (written once to the temp directory)."""
-    content = Path(base or fix44_spec_path()).read_text(encoding="latin-1")
-    digest = hashlib.sha256(content.encode("latin-1")).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"hftmm-venue-FIX44-{digest}.xml"
-    if not path.exists():
-        tmp = path.with_suffix(f".{id(content)}.tmp")
-        tmp.write_text(profile_dictionary_xml(content), encoding="latin-1")
-        tmp.replace(path)
-    return DataDictionary(path)
 
 
 # -- state ----------------------------------------------------------------------------------------

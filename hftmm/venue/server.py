@@ -35,12 +35,13 @@ import msgspec
 
 from adapters.fix.config import SessionConfig, StoreConfig
 from adapters.fix.dictionary import DataDictionary
+from adapters.fix.profile import profile_dictionary_path
 from adapters.fix.session import Session
 from adapters.fix.transport import FixAcceptor, build_session
 from hftmm.engine.session import et_to_utc_ns
 from hftmm.venue.clock import ReplayClock, origin_catalog_ns
 from hftmm.venue.config import VenueConfig
-from hftmm.venue.fix_gateway import GatewayState, VenueGateway, profile_dictionary
+from hftmm.venue.fix_gateway import GatewayState, VenueGateway
 from hftmm.venue.market_replay import MarketEvent
 from hftmm.venue.matching_engine import MatchingEngine, SymbolSpec
 from hftmm.venue.record import VenueRecord, read_record
@@ -138,7 +139,7 @@ class VenueServer:
             log.warning("venue did not stop cleanly: %d report(s) in the record are after the last snapshot and "
                         "their orders are not in the engine; ids continue as generation %d",
                         recorded - (saved.record_seq if saved is not None else 0), self.gateway.generation)
-        self.dictionary: DataDictionary = profile_dictionary()
+        self.dictionary: DataDictionary = DataDictionary(profile_dictionary_path())
         self.sessions: list[Session] = [self._session(name) for name in self._counterparties()]
         self.acceptor = FixAcceptor(self.sessions, config.host, config.port)
         self._tasks: list[asyncio.Task[None]] = []

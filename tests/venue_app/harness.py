@@ -12,11 +12,12 @@ from typing import Any
 from adapters.fix.application import Application
 from adapters.fix.codec import FixMessage
 from adapters.fix.config import SessionConfig, StoreConfig
+from adapters.fix.dictionary import DataDictionary
+from adapters.fix.profile import profile_dictionary_path
 from adapters.fix.session import Session, utc_now
 from adapters.fix.times import format_utc_timestamp
 from adapters.fix.transport import FixInitiator, build_session
 from hftmm.venue.config import VenueConfig
-from hftmm.venue.fix_gateway import profile_dictionary
 from hftmm.venue.market_replay import MarketEvent
 from hftmm.venue.matching_engine import SymbolSpec
 from hftmm.venue.server import VenueServer
@@ -106,7 +107,7 @@ def client_session(port: int, sender: str = "HFTMM", *, store_dir: Path | None =
         reconnect_interval_s=reconnect_s, timer_interval_s=0.1,
         store=StoreConfig(kind="file", path=str(store_dir), sync=False) if store_dir else StoreConfig(kind="memory"),
     )
-    return build_session(config, app, dictionary=profile_dictionary()), app
+    return build_session(config, app, dictionary=DataDictionary(profile_dictionary_path())), app
 
 
 async def connect(port: int, sender: str = "HFTMM", **kwargs: Any) -> tuple[FixInitiator, Session, Client]:
