@@ -54,6 +54,8 @@ DEFAULT_CATALOG = Path("catalog")
 DEFAULT_CONFIG = Path("configs/backtest.json")
 DEFAULT_SWEEP = Path("configs/sweep.json")
 DEFAULT_SAMPLE_DIR = Path("sample/taq")
+# The demo day's generator seed (hftmm demo, hftmm demo-live).
+DEMO_SEED = 20240311
 
 
 class CliError(Exception):
@@ -310,12 +312,13 @@ def feed(
     if start is not None or clock_origin is not None:
         import time as _time
 
-        from hftmm.engine.session import et_to_utc_ns
+        # The venue's mapping (hftmm.venue.clock), so the same arguments give the same market.
+        from hftmm.venue.clock import origin_catalog_ns
 
         try:
-            market0 = et_to_utc_ns(date.date(), start) if start is not None else events[0].ts
-        except (ValueError, IndexError) as e:
-            raise CliError(f"--start {start!r}: expected HH:MM[:SS]") from e
+            market0 = origin_catalog_ns(date.date(), start, events[0].ts)
+        except ValueError as e:
+            raise CliError(f"--start: {e}") from e
         origin = {"market_origin_ns": market0, "wall_origin": clock_origin if clock_origin is not None else _time.time()}
     server = PolygonFeedServer(events, speed=speed, api_key=key, pause_when_idle=hold_when_idle, **origin)
     out.print(f"replaying {len(events):,} events of {date.date()} at {speed:g}x on ws://{host}:{port} "
@@ -389,7 +392,7 @@ def venue(
 def sample_taq_cmd(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the files into.")] = DEFAULT_SAMPLE_DIR,
     date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Trade date.")] = dt.datetime(2024, 3, 11),
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 20240311,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = DEMO_SEED,
     scale: Annotated[float, typer.Option(min=0.01, help="Multiplier on the number of events.")] = 1.0,
     gzip: Annotated[bool, typer.Option(help="Write .gz files like NYSE does.")] = False,
 ) -> None:
@@ -397,6 +400,12 @@ def sample_taq_cmd(
     files = _generate_sample(out_dir, date.date(), seed, scale, gzip)
     for path in (files.trades, *files.quotes, files.nbbo, files.master):
         out.print(str(path))
+
+
+def _ingest_sample(files: Any, catalog: Path) -> Any:
+    """Ingest a generated sample day, strictly (a malformed row in our own sample is a bug)."""
+    return _run_ingest_taq(catalog=catalog, master=files.master, trades=[files.trades], quotes=list(files.quotes),
+                           nbbo=files.nbbo, symbols=None, date=files.date, strict=True)
 
 
 def _generate_sample(out_dir: Path, date: dt.date, seed: int, scale: float, gzip: bool) -> Any:
@@ -724,10 +733,7 @@ def demo_live(
     date = dt.date(2024, 3, 11)
     if not any((catalog / "data" / "quote_tick").glob("*/*.parquet")):
         out.rule("building the demo day")
-        files = _generate_sample(sample_dir, date, 20240311, 1.0, False)
-        _print_ingest_report(_run_ingest_taq(catalog=catalog, master=files.master, trades=[files.trades],
-                                             quotes=list(files.quotes), nbbo=files.nbbo, symbols=None, date=files.date,
-                                             strict=True))
+        _print_ingest_report(_ingest_sample(_generate_sample(sample_dir, date, DEMO_SEED, 1.0, False), catalog))
     out.rule(f"trading {date} from {start} ET at {speed:g}x for {duration:g} s")
     outcome = asyncio.run(run_demo_live(cfg, catalog=catalog, date=date, duration_s=duration, speed=speed, start=start,
                                         work_dir=Path(cfg.live.runs_dir)))
@@ -959,20 +965,10 @@ def demo(
 
     cfg = load_config(config)
     out.rule("1/4 sample TAQ day")
-    files = _generate_sample(sample_dir, cfg.backtest.date, 20240311, 1.0, False)
+    files = _generate_sample(sample_dir, cfg.backtest.date, DEMO_SEED, 1.0, False)
     out.print(f"{len(files.quotes)} quote shard(s), trades, NBBO and master in {sample_dir}")
     out.rule("2/4 ingest")
-    report_ = _run_ingest_taq(
-        catalog=catalog,
-        master=files.master,
-        trades=[files.trades],
-        quotes=list(files.quotes),
-        nbbo=files.nbbo,
-        symbols=None,
-        date=files.date,
-        strict=True,
-    )
-    _print_ingest_report(report_)
+    _print_ingest_report(_ingest_sample(files, catalog))
     out.rule("3/4 backtest")
     outcome = _run_backtest(config, catalog, None)
     _print_summary(outcome.summary)

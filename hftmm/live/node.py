@@ -39,6 +39,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 import hftmm
 from hftmm.config import LiveConfig, config_to_builtins
 from hftmm.engine.backtest import STREAMED_EVENT_TYPES
+from hftmm.engine.session import et_to_utc_ns
 from hftmm.risk.actor import RiskActor
 
 ET = ZoneInfo("America/New_York")
@@ -54,12 +55,6 @@ class LiveNode:
     config: LiveConfig
 
 
-def _et_ns(day: dt.date, hhmm: str) -> int:
-    parts = [int(x) for x in hhmm.split(":")]
-    t = dt.time(*parts)
-    return int(dt.datetime.combine(day, t, ET).timestamp()) * 1_000_000_000
-
-
 def new_live_run_id() -> str:
     """``live-<UTC time>-<random>``."""
     return "live-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -67,9 +62,9 @@ def new_live_run_id() -> str:
 
 def _strategies(config: LiveConfig, today: dt.date) -> list[ImportableStrategyConfig]:
     live = config.live
-    start = _et_ns(today, live.trading_start) if live.trading_start else None
-    end = _et_ns(today, live.trading_end) if live.trading_end else None
-    close = _et_ns(today, "16:00")
+    start = et_to_utc_ns(today, live.trading_start) if live.trading_start else None
+    end = et_to_utc_ns(today, live.trading_end) if live.trading_end else None
+    close = et_to_utc_ns(today, "16:00")
     return [
         ImportableStrategyConfig(
             strategy_path=config.strategy.path,

@@ -55,7 +55,7 @@ class MaxPosition(RiskPlugin):
         if not state.increases_exposure(intent):
             return None
         iid = intent.instrument_id
-        worst = state.worst_position(iid, intent.side, state._extra(intent))
+        worst = state.worst_after(intent)
         limit = self.limit(iid, state)
         if abs(worst) > limit + 1e-9:
             return f"position could reach {worst:+.0f} shares, limit {limit:.0f}"
@@ -251,7 +251,7 @@ class ShortSale(RiskPlugin):
         if intent.side == BUY:
             return None
         iid = intent.instrument_id
-        worst = state.worst_position(iid, intent.side, state._extra(intent))
+        worst = state.worst_after(intent)
         if worst >= 0:
             return None  # a sale of shares we hold: not a short sale
         cfg = self.config

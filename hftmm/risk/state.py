@@ -113,10 +113,14 @@ class RiskState:
         """Mids of every instrument with a two-sided quote."""
         return {i: q.mid for i, q in self.quotes.items() if math.isfinite(q.mid)}
 
+    def worst_after(self, intent: OrderIntent) -> float:
+        """The position if the intent and every working order of its side filled."""
+        return self.worst_position(intent.instrument_id, intent.side, self._extra(intent))
+
     def increases_exposure(self, intent: OrderIntent) -> bool:
         """Whether filling the intent (after the working orders of its side) moves further from flat."""
         pos = self.position(intent.instrument_id)
-        worst = self.worst_position(intent.instrument_id, intent.side, self._extra(intent))
+        worst = self.worst_after(intent)
         return abs(worst) > abs(pos) and (worst > 0) == (intent.side > 0)
 
     def _extra(self, intent: OrderIntent) -> float:
