@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import platform
 import time
 import uuid
 from collections.abc import Callable
@@ -28,7 +27,6 @@ from nautilus_trader.config import (
     ImportableFeeModelConfig,
     ImportableFillModelConfig,
     ImportableLatencyModelConfig,
-    ImportableStrategyConfig,
     LoggingConfig,
     RiskEngineConfig,
     StreamingConfig,
@@ -59,6 +57,7 @@ from nautilus_trader.persistence.catalog import ParquetDataCatalog
 from hftmm.config import HftmmConfig, config_to_builtins
 from hftmm.config.schema import instrument_venue
 from hftmm.engine import run_folder
+from hftmm.engine.components import control_actor_config, risk_actor_config, strategy_configs
 from hftmm.engine.event_recorder import EventRecorder
 from hftmm.engine.session import day_bounds_utc_ns, et_to_utc_ns
 from hftmm.risk.actor import RiskActor
@@ -123,10 +122,7 @@ def bind_risk_engine(engine: BacktestEngine) -> None:
 
 def _run_started(config: HftmmConfig, run_id: str, catalog: Path) -> dict[str, Any]:
     """The ``run_started`` record of a backtest: config, seed, versions and input fingerprints."""
-    from importlib.metadata import version as dist_version
-
-    import hftmm
-    from hftmm.eventlog.inputs import catalog_fingerprint, input_files
+    from hftmm.eventlog.inputs import catalog_fingerprint, input_files, run_versions
 
     bt = config.backtest
     resolved = config_to_builtins(config)
@@ -136,8 +132,7 @@ def _run_started(config: HftmmConfig, run_id: str, catalog: Path) -> dict[str, A
         "mode": "backtest",
         "config": json.loads(json.dumps(resolved, default=str)),
         "seed": bt.seed,
-        "versions": {"hftmm": hftmm.__version__, "nautilus_trader": dist_version("nautilus_trader"),
-                     "python": platform.python_version()},
+        "versions": run_versions(),
         "data": {"catalog": str(catalog.resolve()), "date": bt.date.isoformat(), "instruments": list(bt.instruments),
                  "kinds": list(bt.data), "files": catalog_fingerprint(catalog, list(bt.instruments), list(bt.data), bt.date)},
         "inputs": input_files(dict(config.strategy.params), list(bt.instruments), bt.date),
@@ -153,21 +148,10 @@ def _actors(
     if risk.enabled:
         if "quote_ticks" not in config.backtest.data:
             raise BacktestError("risk.enabled needs quote_ticks in backtest.data (the NBBO the risk checks price against)")
-        actors.append(ImportableActorConfig(
-            actor_path="hftmm.risk.actor:RiskActor",
-            config_path="hftmm.risk.actor:RiskActorConfig",
-            config={
-                "instruments": list(config.backtest.instruments),
-                "plugins": list(risk.plugins),
-                "timer_interval_s": risk.timer_interval_s,
-                "sigma_refit_s": risk.sigma_refit_s,
-                "audit_path": str(run_dir / "audit.jsonl") if run_dir is not None and risk.audit else None,
-                "run_id": run_id,
-                # Monitors sample from an hour before trading (volatility and VaR history), not
-                # from the first pre-market event: a second-by-second timer over 16 hours costs.
-                "timer_start_ns": et_to_utc_ns(config.backtest.date, config.backtest.trading_start) - 3_600_000_000_000,
-            },
-        ))
+        # Monitors sample from an hour before trading (volatility and VaR history), not from the
+        # first pre-market event: a second-by-second timer over 16 hours costs.
+        timer_start = et_to_utc_ns(config.backtest.date, config.backtest.trading_start) - 3_600_000_000_000
+        actors.append(risk_actor_config(risk, list(config.backtest.instruments), run_dir, run_id, timer_start))
     if run_dir is not None and config.backtest.event_log:
         actors.append(ImportableActorConfig(
             actor_path="hftmm.eventlog.actor:EventLogActor",
@@ -176,22 +160,12 @@ def _actors(
         ))
     control = config.control
     if control.schedule or control.redis_url:
-        actors.append(ImportableActorConfig(
-            actor_path="hftmm.control.actor:ControlActor",
-            config_path="hftmm.control.actor:ControlActorConfig",
-            config={
-                "strategy_path": config.strategy.path, "strategy_config_path": config.strategy.config_path,
-                "strategy_params": dict(config.strategy.params), "risk_plugins": list(config.risk.plugins),
-                "instruments": list(config.backtest.instruments), "grace_s": control.grace_s,
-                "max_veto_ratio": control.max_veto_ratio, "min_commands": control.min_commands,
-                "schedule": [{"at_ns": et_to_utc_ns(config.backtest.date, u.at), "set": dict(u.set),
-                              **({"rollback": True} if u.rollback else {})} for u in control.schedule],
-                "history_path": str(run_dir / "config_history.jsonl") if run_dir is not None else None,
-                "redis_url": control.redis_url, "key_prefix": f"hftmm:{TRADER_ID}",
-                # Simulated seconds: a backtest replays a day in seconds, so poll sparsely.
-                "poll_interval_s": 10.0,
-            },
-        ))
+        schedule = [{"at_ns": et_to_utc_ns(config.backtest.date, u.at), "set": dict(u.set),
+                     **({"rollback": True} if u.rollback else {})} for u in control.schedule]
+        # Simulated seconds: a backtest replays a day in seconds, so Redis is polled sparsely.
+        actors.append(control_actor_config(control, config.strategy, config.risk, list(config.backtest.instruments),
+                                           run_dir=run_dir, redis_url=control.redis_url, key_prefix=f"hftmm:{TRADER_ID}",
+                                           poll_interval_s=10.0, schedule=schedule))
     if stream_dir is not None and config.backtest.event_stream == "bulk":
         actors.append(ImportableActorConfig(
             actor_path="hftmm.engine.event_recorder:EventRecorder",
@@ -277,21 +251,7 @@ def build_run_config(
         for kind in bt.data
     ]
 
-    strategies = [
-        ImportableStrategyConfig(
-            strategy_path=config.strategy.path,
-            config_path=config.strategy.config_path,
-            config={
-                **config.strategy.params,
-                "instrument_id": iid,
-                "order_id_tag": f"{n:03d}",
-                "trading_start_ns": trading_start,
-                "trading_end_ns": trading_end,
-                "session_close_ns": session_close,
-            },
-        )
-        for n, iid in enumerate(bt.instruments, start=1)
-    ]
+    strategies = strategy_configs(config.strategy, list(bt.instruments), trading_start, trading_end, session_close)
 
     risk = config.risk
     engine = BacktestEngineConfig(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import platform
 from pathlib import Path
 
 # Catalog data folders per config data kind (Nautilus's ParquetDataCatalog layout).
@@ -58,3 +59,12 @@ def input_files(strategy_params: dict[str, object], instruments: list[str], day:
             if path.is_file():
                 out[str(path)] = file_digest(path)
     return out
+
+
+def run_versions() -> dict[str, str]:
+    """The versions a run's results depend on: hftmm, NautilusTrader, Python."""
+    from importlib.metadata import version
+
+    import hftmm
+
+    return {"hftmm": hftmm.__version__, "nautilus_trader": version("nautilus_trader"), "python": platform.python_version()}

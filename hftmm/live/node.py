@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import platform
 import uuid
 from dataclasses import dataclass
-from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -34,12 +32,12 @@ from nautilus_trader.config import (
     TradingNodeConfig,
 )
 from nautilus_trader.live.node import TradingNode
-from nautilus_trader.model.identifiers import InstrumentId
 
-import hftmm
 from hftmm.config import LiveConfig, config_to_builtins
 from hftmm.engine.backtest import STREAMED_EVENT_TYPES
+from hftmm.engine.components import control_actor_config, risk_actor_config, strategy_configs
 from hftmm.engine.session import et_to_utc_ns
+from hftmm.eventlog.inputs import run_versions
 from hftmm.risk.actor import RiskActor
 
 ET = ZoneInfo("America/New_York")
@@ -64,16 +62,7 @@ def _strategies(config: LiveConfig, today: dt.date) -> list[ImportableStrategyCo
     live = config.live
     start = et_to_utc_ns(today, live.trading_start) if live.trading_start else None
     end = et_to_utc_ns(today, live.trading_end) if live.trading_end else None
-    close = et_to_utc_ns(today, "16:00")
-    return [
-        ImportableStrategyConfig(
-            strategy_path=config.strategy.path,
-            config_path=config.strategy.config_path,
-            config={**config.strategy.params, "instrument_id": iid, "order_id_tag": f"{n:03d}",
-                    "trading_start_ns": start, "trading_end_ns": end, "session_close_ns": close},
-        )
-        for n, iid in enumerate(live.instruments, start=1)
-    ]
+    return strategy_configs(config.strategy, list(live.instruments), start, end, et_to_utc_ns(today, "16:00"))
 
 
 def exec_client_configs(config: LiveConfig) -> dict[str, Any]:
@@ -148,30 +137,19 @@ def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_
     catalog = str(Path(config.catalog.path).resolve())
     instruments = list(live.instruments)
     actors = [
-        ImportableActorConfig(
-            actor_path="hftmm.risk.actor:RiskActor", config_path="hftmm.risk.actor:RiskActorConfig",
-            config={"instruments": instruments, "plugins": list(config.risk.plugins),
-                    "timer_interval_s": config.risk.timer_interval_s, "sigma_refit_s": config.risk.sigma_refit_s,
-                    "audit_path": str(run_dir / "audit.jsonl") if config.risk.audit else None, "run_id": run_id},
-        ),
+        risk_actor_config(config.risk, instruments, run_dir, run_id),
         ImportableActorConfig(
             actor_path="hftmm.eventlog.actor:EventLogActor", config_path="hftmm.eventlog.actor:EventLogActorConfig",
             config={"path": str(run_dir / "eventlog.jsonl"), "flush_interval_s": 1.0, "run_started": {
                 "run_id": run_id, "mode": "live", "config": json.loads(json.dumps(resolved, default=str)), "seed": 0,
-                "versions": {"hftmm": hftmm.__version__, "nautilus_trader": dist_version("nautilus_trader"),
-                             "python": platform.python_version()},
+                "versions": run_versions(),
                 "data": {"feed": live.feed.ws_url, "instruments": instruments, "catalog": catalog}}},
         ),
     ]
     if live.redis_url is not None:
-        control = config.control
-        actors.append(ImportableActorConfig(
-            actor_path="hftmm.control.actor:ControlActor", config_path="hftmm.control.actor:ControlActorConfig",
-            config={"strategy_path": config.strategy.path, "strategy_config_path": config.strategy.config_path,
-                    "strategy_params": dict(config.strategy.params), "risk_plugins": list(config.risk.plugins),
-                    "instruments": instruments, "grace_s": control.grace_s, "max_veto_ratio": control.max_veto_ratio,
-                    "min_commands": control.min_commands, "redis_url": live.redis_url,
-                    "key_prefix": f"hftmm:{live.trader_id}", "history_path": str(run_dir / "config_history.jsonl")}))
+        actors.append(control_actor_config(config.control, config.strategy, config.risk, instruments, run_dir=run_dir,
+                                           redis_url=live.redis_url, key_prefix=f"hftmm:{live.trader_id}",
+                                           poll_interval_s=0.25))
     if live.metrics_port is not None:
         actors.append(ImportableActorConfig(
             actor_path="hftmm.metrics.actor:MetricsActor", config_path="hftmm.metrics.actor:MetricsActorConfig",
@@ -213,13 +191,3 @@ def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_
         if isinstance(actor, RiskActor):
             actor.bind_trading_state(node.kernel.risk_engine.set_trading_state)
     return LiveNode(node, run_dir, run_id, config)
-
-
-def instrument_ids(config: LiveConfig) -> list[InstrumentId]:
-    """The node's instruments as Nautilus ids."""
-    return [InstrumentId.from_str(i) for i in config.live.instruments]
-
-
-def json_default(value: Any) -> str:
-    """For JSON dumps of summaries."""
-    return str(value)

@@ -1,0 +1,62 @@
+"""The Nautilus component configs both assemblies (backtest and live) build the same way: one
+strategy per instrument, the risk actor and the control actor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nautilus_trader.config import ImportableActorConfig, ImportableStrategyConfig
+
+from hftmm.config.schema import ControlConfig, RiskConfig, StrategySection
+
+
+def strategy_configs(
+    section: StrategySection, instruments: list[str], start_ns: int | None, end_ns: int | None, close_ns: int | None,
+) -> list[ImportableStrategyConfig]:
+    """One strategy per instrument, order ids tagged 001, 002, ... in instrument order."""
+    return [
+        ImportableStrategyConfig(
+            strategy_path=section.path,
+            config_path=section.config_path,
+            config={**section.params, "instrument_id": iid, "order_id_tag": f"{n:03d}",
+                    "trading_start_ns": start_ns, "trading_end_ns": end_ns, "session_close_ns": close_ns},
+        )
+        for n, iid in enumerate(instruments, start=1)
+    ]
+
+
+def risk_actor_config(
+    risk: RiskConfig, instruments: list[str], run_dir: Path | None, run_id: str, timer_start_ns: int | None = None,
+) -> ImportableActorConfig:
+    """The risk chain's actor; its audit trail goes to ``run_dir/audit.jsonl`` when ``risk.audit``."""
+    return ImportableActorConfig(
+        actor_path="hftmm.risk.actor:RiskActor",
+        config_path="hftmm.risk.actor:RiskActorConfig",
+        config={
+            "instruments": list(instruments), "plugins": list(risk.plugins), "timer_interval_s": risk.timer_interval_s,
+            "sigma_refit_s": risk.sigma_refit_s,
+            "audit_path": str(run_dir / "audit.jsonl") if run_dir is not None and risk.audit else None,
+            "run_id": run_id, "timer_start_ns": timer_start_ns,
+        },
+    )
+
+
+def control_actor_config(
+    control: ControlConfig, strategy: StrategySection, risk: RiskConfig, instruments: list[str], *,
+    run_dir: Path | None, redis_url: str | None, key_prefix: str, poll_interval_s: float,
+    schedule: list[dict[str, Any]] | None = None,
+) -> ImportableActorConfig:
+    """The runtime-parameter control actor, starting from the configured strategy and risk parameters."""
+    return ImportableActorConfig(
+        actor_path="hftmm.control.actor:ControlActor",
+        config_path="hftmm.control.actor:ControlActorConfig",
+        config={
+            "strategy_path": strategy.path, "strategy_config_path": strategy.config_path,
+            "strategy_params": dict(strategy.params), "risk_plugins": list(risk.plugins), "instruments": list(instruments),
+            "grace_s": control.grace_s, "max_veto_ratio": control.max_veto_ratio, "min_commands": control.min_commands,
+            "schedule": schedule or [],
+            "history_path": str(run_dir / "config_history.jsonl") if run_dir is not None else None,
+            "redis_url": redis_url, "key_prefix": key_prefix, "poll_interval_s": poll_interval_s,
+        },
+    )
