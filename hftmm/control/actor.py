@@ -238,9 +238,9 @@ class ControlActor(Actor):
 
     def _record(self, v: Version) -> None:
         data = msgspec.to_builtins(v)
-        self.msgbus.publish(TOPIC_PREFIX + "param_change", ParamChange(ts=v.ts or self.clock.timestamp_ns(), **{
-            k: data[k] for k in ("version", "by", "changes", "status", "reason")}))
-        self.msgbus.publish(PARAM_CHANGE_TOPIC, {k: data[k] for k in ("version", "by", "changes", "status", "reason")})
+        change = {k: data[k] for k in ("version", "by", "changes", "status", "reason")}
+        self.msgbus.publish(TOPIC_PREFIX + "param_change", ParamChange(ts=v.ts or self.clock.timestamp_ns(), **change))
+        self.msgbus.publish(PARAM_CHANGE_TOPIC, change)
         if self.config.history_path is not None:
             with Path(self.config.history_path).open("a") as f:
                 f.write(json.dumps(data) + "\n")

@@ -85,6 +85,21 @@ def read_log(path: Path) -> Iterator[Record]:
                 raise EventLogError(f"{path}:{lineno}: not an event-log record: {e}") from e
 
 
+def read_run_started(path: Path) -> RunStarted:
+    """The log's opening ``run_started`` record, without reading the rest.
+
+    Raises
+    ------
+    EventLogError
+        When the first record is not ``run_started`` (or the file is empty).
+    """
+    for record in read_log(path):
+        if isinstance(record, RunStarted):
+            return record
+        break
+    raise EventLogError(f"{path}: does not start with a run_started record")
+
+
 def load_log(path: Path) -> tuple[RunStarted, list[QuoteIntent], list[Command], RunEnded | None]:
     """The whole log, split by record type; ``RunEnded`` is None for a truncated log."""
     started: RunStarted | None = None

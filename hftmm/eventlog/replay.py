@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from hftmm.eventlog.inputs import file_digest
-from hftmm.eventlog.log import load_log
+from hftmm.eventlog.log import load_log, read_run_started
 
 ORDER_COLUMNS = ["instrument_id", "side", "order_type", "price", "quantity", "filled_qty", "status", "ts_init", "ts_last"]
 FILL_COLUMNS = ["ts_event", "instrument_id", "side", "quantity", "price", "liquidity_side", "commission"]
@@ -65,7 +65,7 @@ def check_inputs(run_dir: Path) -> dict[str, Any]:
     log_path = Path(run_dir) / "eventlog.jsonl"
     if not log_path.is_file():
         raise ReplayError(f"{log_path}: missing (the run was recorded with backtest.event_log = false)")
-    started, _, _, _ = load_log(log_path)
+    started = read_run_started(log_path)
     if started.mode != "backtest":
         raise ReplayError(f"{run_dir}: a {started.mode} run; replaying live runs needs their recorded market data")
     catalog = Path(started.data["catalog"])
