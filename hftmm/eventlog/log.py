@@ -4,13 +4,13 @@ fsync) and the reader (each line decoded into its typed record, with the line nu
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
 
+from hftmm.eventlog.appender import LineAppender
 from hftmm.eventlog.schema import Command, QuoteIntent, Record, RunEnded, RunStarted
 
 _encoder = msgspec.json.Encoder()
@@ -34,26 +34,22 @@ class EventLogWriter:
 
     def __init__(self, path: Path, flush_every: int = 2000) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("ab")
-        self._buffer: list[bytes] = []
-        self._flush_every = flush_every
+        self._out = LineAppender(self.path, flush_every)
         self.counts: Counter[str] = Counter()
-        self.closed = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` ran."""
+        return self._out.closed
 
     def append(self, record: Record) -> None:
         """Buffer one record."""
-        self._buffer.append(_encoder.encode(record) + b"\n")
+        self._out.add(_encoder.encode(record) + b"\n")
         self.counts[type(record).__name__] += 1
-        if len(self._buffer) >= self._flush_every:
-            self.flush()
 
     def flush(self) -> None:
         """Write what is buffered."""
-        if self._buffer:
-            self._file.write(b"".join(self._buffer))
-            self._buffer.clear()
-            self._file.flush()
+        self._out.flush()
 
     def close(self, ts: int) -> None:
         """Append ``run_ended``, flush and fsync."""
@@ -61,10 +57,7 @@ class EventLogWriter:
             return
         records = sum(self.counts.values())
         self.append(RunEnded(ts=ts, records=records, counts=dict(self.counts)))
-        self.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        self.closed = True
+        self._out.close()
 
 
 def read_log(path: Path) -> Iterator[Record]:

@@ -6,19 +6,21 @@ first line, ``kind = "open"``, chains from 64 zeros). Changing any byte of a rec
 hash; removing or reordering records breaks the ``seq`` sequence and the ``prev`` links; cutting
 the tail loses the ``"close"`` record that states the count. ``verify_trail`` checks all of it.
 
-Records are buffered and flushed on ``flush`` (the risk timer) and on ``close`` (with fsync), so
+Records are buffered and flushed on ``flush`` (the risk timer) and on ``close`` (with fsync; the
+buffering is the event log's ``LineAppender``), so
 the cost on the order path is one encode and one hash.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from hftmm.eventlog.appender import LineAppender
 
 GENESIS = "0" * 64
 _HASH_SUFFIX_LEN = len(',"hash":""}') + 64
@@ -40,12 +42,8 @@ class AuditTrail:
 
     def __init__(self, path: Path, header: dict[str, Any] | None = None, flush_every: int = 1000) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._seq, self._prev = self._resume()
-        self._file = self.path.open("ab")
-        self._buffer: list[bytes] = []
-        self._flush_every = flush_every
-        self.closed = False
+        self._out = LineAppender(self.path, flush_every)
         self.append("open", 0, header or {})
 
     def _resume(self) -> tuple[int, str]:
@@ -65,29 +63,26 @@ class AuditTrail:
         body = b'{"seq":%d,"ts":%d,"kind":%b,"data":%b,"prev":"%b"' % (
             self._seq, ts_ns, _encoder.encode(kind), _encoder.encode(data), self._prev.encode())
         digest = hashlib.sha256(body).hexdigest()
-        self._buffer.append(body + b',"hash":"' + digest.encode() + b'"}\n')
+        self._out.add(body + b',"hash":"' + digest.encode() + b'"}\n')
         self._prev = digest
         self._seq += 1
-        if len(self._buffer) >= self._flush_every:
-            self.flush()
         return digest
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` ran."""
+        return self._out.closed
 
     def flush(self) -> None:
         """Write buffered records to the file."""
-        if self._buffer:
-            self._file.write(b"".join(self._buffer))
-            self._buffer.clear()
-            self._file.flush()
+        self._out.flush()
 
     def close(self, ts_ns: int) -> None:
         """Append the ``close`` record (with the count), flush and fsync."""
         if self.closed:
             return
         self.append("close", ts_ns, {"records": self._seq + 1})
-        self.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        self.closed = True
+        self._out.close()
 
 
 @dataclass
