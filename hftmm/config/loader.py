@@ -100,7 +100,8 @@ def validation_error(e: msgspec.ValidationError, raw: Any, prefix: str = "", sou
     msg, path = m.group("msg"), m.group("path") or ""
     reason = _describe(msg)
     value = _lookup(raw, path) if path else _SENTINEL
-    if value is not _SENTINEL and "unknown key" not in reason and ", got" not in reason:
+    # A whole section's value (a cross-field rule) would bury the reason: name only leaf values.
+    if value is not _SENTINEL and not isinstance(value, dict) and "unknown key" not in reason and ", got" not in reason:
         reason = f"{reason}, got {json.dumps(value, default=str)}"
     dotted = (prefix + path).lstrip(".")
     # An unknown field is reported at its parent; name the key itself in the path.

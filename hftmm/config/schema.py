@@ -203,6 +203,24 @@ class FixSection(_Section):
     tls_ca_file: str | None = None
 
 
+class FailoverSection(_Section):
+    """Active-passive failover between nodes of the same trader id.
+
+    The leader holds a lease in Redis for ``lease_ttl_ms`` and renews it every third of that; a
+    standby polls every ``poll_ms`` and promotes itself once the lease is free. A leader that has
+    not renewed for ``lease_ttl_ms - safety_ms`` halts and cancels, before a standby can lead.
+    """
+
+    enabled: bool = False
+    lease_ttl_ms: Annotated[int, msgspec.Meta(ge=300, le=60_000)] = 1500
+    poll_ms: Annotated[int, msgspec.Meta(ge=10, le=10_000)] = 100
+    safety_ms: Annotated[int, msgspec.Meta(ge=50, le=30_000)] = 300
+
+    def __post_init__(self) -> None:
+        if self.safety_ms * 2 >= self.lease_ttl_ms:
+            raise ValueError(f"safety_ms ({self.safety_ms}) must be under half of lease_ttl_ms ({self.lease_ttl_ms})")
+
+
 class LiveSection(_Section):
     """A live trading node.
 
@@ -223,6 +241,17 @@ class LiveSection(_Section):
     trading_end: EtTime | None = None
     duration_s: PositiveFloat | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    failover: FailoverSection = msgspec.field(default_factory=FailoverSection)
+
+    def __post_init__(self) -> None:
+        # A standby can only take over what it can read: the cache and the FIX session in Redis.
+        if self.failover.enabled:
+            if self.redis_url is None:
+                raise ValueError("failover.enabled needs live.redis_url (the lease, the cache and the FIX store live there)")
+            if self.fix.store != "redis":
+                raise ValueError('failover.enabled needs live.fix.store = "redis" (a standby must continue the FIX session)')
+            if self.fix.reset_on_logon:
+                raise ValueError("failover.enabled needs live.fix.reset_on_logon = false (a reset would drop reports in flight)")
 
 
 class LiveConfig(_Section):
