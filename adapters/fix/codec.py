@@ -110,6 +110,11 @@ class FixMessage:
         self._index = index
         return index
 
+    def append(self, tag: int, value: str) -> None:
+        """Add a field at the end (an application adding to an outgoing message)."""
+        self.fields.append((tag, value))
+        self._index = None
+
     def get(self, tag: int, default: str | None = None) -> str | None:
         """The value of the first occurrence of ``tag``, or ``default``."""
         index = self._index if self._index is not None else self._build_index()

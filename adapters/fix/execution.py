@@ -11,8 +11,10 @@ of its frame. Commands are sent synchronously from the command handlers (no task
 ``submit_order`` returns after the NewOrderSingle was written to the socket, which is what
 tick-to-trade measures.
 
-No order is sent "later": when the session is not logged on a command is refused at once (an
-order rejected, a cancel or modify rejected). Messages already written are recovered by the
+No order is sent "later": when the session is not logged on, or its message store (Redis, a
+file) cannot record the message, a command is refused at once (an order rejected, a cancel or
+modify rejected). A message is never sent unrecorded: the next sequence number would then be
+lost, and a failover standby continuing the session would break it. Messages already written are recovered by the
 session layer after a reconnect (ResendRequest / gap fill, from the file or Redis store), and
 duplicate fills are dropped by ExecID (TradeId).
 """
@@ -60,7 +62,7 @@ from nautilus_trader.model.orders import Order
 from adapters.fix.application import Application
 from adapters.fix.client_config import FixExecClientConfig
 from adapters.fix.codec import FixMessage
-from adapters.fix.errors import BusinessReject, DoNotSend, SessionNotLoggedOn, UnsupportedMessageType
+from adapters.fix.errors import BusinessReject, DoNotSend, SessionNotLoggedOn, StoreError, UnsupportedMessageType
 from adapters.fix.latency import LatencySamples
 from adapters.fix.parsing import (
     LIQUIDITY_FROM_FIX,
@@ -84,6 +86,7 @@ from adapters.fix.profile import (
     EXEC_REPLACED,
     EXEC_STATUS,
     EXEC_TRADE,
+    FENCING_EPOCH_TAG,
     MASS_CANCEL_REJECTED,
     NO_ORDERS,
     ExecReport,
@@ -145,6 +148,13 @@ class _ClientApplication(Application):
 
     def on_logout(self, session: Session) -> None:
         self._client._on_logout()
+
+    def to_admin(self, message: FixMessage, session: Session) -> None:
+        # A failover leader announces its term on the Logon, fencing the former leader off at the
+        # venue before anything (even a resend of that leader's orders) is processed.
+        epoch = self._client.fencing_epoch
+        if message.msg_type == "A" and epoch > 0:
+            message.append(FENCING_EPOCH_TAG, str(epoch))
 
     def from_app(self, message: FixMessage, session: Session) -> None:
         self._client._on_message(message)
@@ -301,7 +311,7 @@ class FixExecutionClient(LiveExecutionClient):
             if self.session is None:
                 raise SessionNotLoggedOn("no FIX session")
             self.session.send("D", new_order_single(fields, transact_time(now), self.fencing_epoch))
-        except (UnsupportedOrder, SessionNotLoggedOn, DoNotSend) as exc:
+        except (UnsupportedOrder, SessionNotLoggedOn, DoNotSend, StoreError) as exc:
             self._count("orders_refused")
             self.generate_order_submitted(order.strategy_id, order.instrument_id, order.client_order_id, now)
             self.generate_order_rejected(order.strategy_id, order.instrument_id, order.client_order_id,
@@ -349,7 +359,7 @@ class FixExecutionClient(LiveExecutionClient):
             self._send("G", order_cancel_replace_request(
                 request, self._current_cl_ord_id.get(root, root), venue_order_id.value if venue_order_id else None,
                 fields, transact_time(self._clock.timestamp_ns()), self.fencing_epoch), request)
-        except (UnsupportedOrder, SessionNotLoggedOn, DoNotSend, ValueError) as exc:
+        except (UnsupportedOrder, SessionNotLoggedOn, DoNotSend, StoreError, ValueError) as exc:
             self._count("modifies_refused")
             self.generate_order_modify_rejected(order.strategy_id, order.instrument_id, order.client_order_id,
                                                 venue_order_id, f"not sent: {exc}", self._clock.timestamp_ns())
@@ -377,7 +387,7 @@ class FixExecutionClient(LiveExecutionClient):
                 request, self._current_cl_ord_id.get(root, root), venue_order_id.value if venue_order_id else None,
                 iid.symbol.value, iid.venue.value, SIDE_TO_FIX[order.side], str(order.quantity),
                 transact_time(self._clock.timestamp_ns()), self.fencing_epoch), request)
-        except (SessionNotLoggedOn, DoNotSend) as exc:
+        except (SessionNotLoggedOn, DoNotSend, StoreError) as exc:
             self._count("cancels_refused")
             self.generate_order_cancel_rejected(order.strategy_id, iid, order.client_order_id, venue_order_id,
                                                 f"not sent: {exc}", self._clock.timestamp_ns())
@@ -400,7 +410,7 @@ class FixExecutionClient(LiveExecutionClient):
             self._mass_cancels[request] = iid
             self._send("q", order_mass_cancel_request(request, transact_time(self._clock.timestamp_ns()),
                                                       self.fencing_epoch, iid.symbol.value, iid.venue.value), request)
-        except (SessionNotLoggedOn, DoNotSend) as exc:
+        except (SessionNotLoggedOn, DoNotSend, StoreError) as exc:
             self._count("cancels_refused")
             for order in self._cache.orders_open(instrument_id=iid):
                 self.generate_order_cancel_rejected(order.strategy_id, iid, order.client_order_id,

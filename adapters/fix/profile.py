@@ -2,11 +2,12 @@
 
 What the execution client and the venue simulator agree on: the message bodies the node sends
 (D, F, G, q, H, AF) in wire order, the fields read from an ExecutionReport (8), OrderCancelReject
-(9) and OrderMassCancelReport (r), the custom FencingEpoch tag 20001, and the ClOrdID chain of
+(9) and OrderMassCancelReport (r), the custom FencingEpoch tag 20001 (on orders and on the Logon, where a new leader announces its
+epoch so the venue fences the old one off at once), and the ClOrdID chain of
 an order (a cancel or replace needs a new ClOrdID; the Nautilus ``ClientOrderId`` is the root).
 
 :func:`profile_dictionary_path` writes the packaged FIX 4.4 dictionary with FencingEpoch added to
-D, F, G and q, for a session that receives those messages and validates them.
+A, D, F, G and q, for a session that receives those messages and validates them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from adapters.fix.codec import FixMessage
 from adapters.fix.dictionary import fix44_spec_path
 
 FENCING_EPOCH_TAG = 20001
-"""FencingEpoch: the leader epoch of the failover lease, on D, F, G and q."""
+"""FencingEpoch: the leader epoch of the failover lease, on A (Logon), D, F, G and q."""
 
 CL_ORD_ID_SEPARATOR = "#"
 """Separates the root ClOrdID (the Nautilus ``ClientOrderId``) from the suffix of a cancel or
@@ -284,12 +285,12 @@ def parse_cancel_reject(message: FixMessage) -> CancelReject:
 
 
 _DICTIONARY_CACHE: dict[str, Path] = {}
-_PROFILE_MESSAGES = ("NewOrderSingle", "OrderCancelRequest", "OrderCancelReplaceRequest", "OrderMassCancelRequest")
+_PROFILE_MESSAGES = ("Logon", "NewOrderSingle", "OrderCancelRequest", "OrderCancelReplaceRequest", "OrderMassCancelRequest")
 
 
 def profile_dictionary_xml(base: str) -> str:
     """``base`` (a QuickFIX FIX 4.4 dictionary) with FencingEpoch (20001, INT) defined and allowed
-    on D, F, G and q."""
+    on A, D, F, G and q."""
     field = f"  <field number='{FENCING_EPOCH_TAG}' name='FencingEpoch' type='INT' />\n </fields>"
     head, sep, tail = base.rpartition(" </fields>")
     if not sep:
@@ -309,7 +310,8 @@ def profile_dictionary_path(base: Path | None = None) -> Path:
     """Path of the profile's dictionary (written once per base content into the temp directory)."""
     source = Path(base) if base is not None else fix44_spec_path()
     content = source.read_text(encoding="latin-1")
-    digest = hashlib.sha256(content.encode("latin-1")).hexdigest()[:16]
+    # The name covers what is added too: a file written by an older profile must not be reused.
+    digest = hashlib.sha256((content + repr((FENCING_EPOCH_TAG, _PROFILE_MESSAGES))).encode("latin-1")).hexdigest()[:16]
     cached = _DICTIONARY_CACHE.get(digest)
     if cached is not None and cached.exists():
         return cached

@@ -20,6 +20,7 @@ Prices on the wire are decimal strings (``50.01``); the engine's are integer nan
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections import Counter
@@ -30,7 +31,7 @@ import msgspec
 
 from adapters.fix.application import Application
 from adapters.fix.codec import FixMessage
-from adapters.fix.errors import SessionNotLoggedOn, UnsupportedMessageType
+from adapters.fix.errors import RejectLogon, SessionNotLoggedOn, UnsupportedMessageType
 from adapters.fix.profile import FENCING_EPOCH_TAG
 from adapters.fix.session import Session
 from adapters.fix.times import format_utc_timestamp
@@ -181,6 +182,7 @@ class VenueGateway(Application):
         self.generation = 0
         self._by_fix_order_id: dict[str, int] = {}
         self.counters: Counter[str] = Counter()
+        self._request: tuple[str, str | None] | None = None
         self._handlers: dict[str, Callable[[FixMessage, str], None]] = {
             "D": self._on_new, "F": self._on_cancel, "G": self._on_replace, "q": self._on_mass_cancel,
             "H": self._on_status, "AF": self._on_mass_status,
@@ -203,6 +205,23 @@ class VenueGateway(Application):
         if queued:
             log.info("%s: sent %d report(s) queued while it was logged out", name, len(queued))
 
+    def from_admin(self, message: FixMessage, session: Session) -> None:
+        # A Logon carrying FencingEpoch is a leader announcing its term: from then on the former
+        # leader's orders (even those resent from the shared FIX store) are stale; a Logon from an
+        # older term is refused outright.
+        if message.msg_type != "A" or message.get(FENCING_EPOCH_TAG) is None:
+            return
+        participant = session.config.target_comp_id
+        try:
+            epoch = self._epoch(message)
+        except _Reject as exc:
+            raise RejectLogon(str(exc)) from None
+        refused = self.engine.announce_epoch(participant, epoch)
+        if refused:
+            self.counters["stale_logons"] += 1
+            raise RejectLogon(f"{refused} {epoch} < {self.engine.highest_epoch(participant)}")
+        log.info("%s logged on with fencing epoch %d", participant, epoch)
+
     def from_app(self, message: FixMessage, session: Session) -> None:
         participant = session.config.target_comp_id
         handler = self._handlers.get(message.msg_type)
@@ -210,7 +229,12 @@ class VenueGateway(Application):
             self.counters["unsupported"] += 1
             raise UnsupportedMessageType(message.msg_type)
         self.counters[f"in_{message.msg_type}"] += 1
-        handler(message, participant)
+        # Reports answering this request carry its epoch in the record (who acted, in which term).
+        self._request = (participant, message.get(FENCING_EPOCH_TAG))
+        try:
+            handler(message, participant)
+        finally:
+            self._request = None
 
     # -- market side ------------------------------------------------------------------------------
 
@@ -551,7 +575,11 @@ class VenueGateway(Application):
     def _emit(self, participant: str, msg_type: str, body: list[tuple[int, str]], ts_ns: int, *,
               drop_copy: bool) -> None:
         """Record, then send to the participant and (ExecutionReports) to the drop copy."""
-        self.record.append(participant=participant, msg_type=msg_type, ts_ns=ts_ns, fields=body)
+        epoch = None
+        if self._request is not None and self._request[0] == participant and self._request[1] is not None:
+            with contextlib.suppress(ValueError):
+                epoch = int(self._request[1])
+        self.record.append(participant=participant, msg_type=msg_type, ts_ns=ts_ns, fields=body, epoch=epoch)
         self._send(participant, msg_type, body)
         if drop_copy and self.drop_copy_comp_id is not None:
             self._send(self.drop_copy_comp_id, msg_type, body, header=[(115, participant)])

@@ -274,6 +274,11 @@ class MatchingEngine:
         market = self._books[symbol].market(side)
         return [(p, market.displayed(p), market.avail(p)) for p in sorted(market.levels, reverse=market.is_bid)]
 
+    def announce_epoch(self, participant: str, epoch: int) -> str:
+        """A participant's new leader announces its epoch (at Logon): from now on every request
+        with a lower one is refused. Returns why the announcement itself is refused ("" if not)."""
+        return self._fence(participant, epoch)
+
     def highest_epoch(self, participant: str) -> int | None:
         """The highest fencing epoch seen from ``participant``."""
         return self._epochs.get(participant)

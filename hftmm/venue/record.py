@@ -13,6 +13,8 @@ report, in the order the venue produced them, written before the report goes out
 - ``exec_type`` (150) / ``exec_id`` (17) / ``order_id`` (37) / ``cl_ord_id`` (11): copies of the
   fields for easy filtering (``""`` where the message has none);
 - ``ts_ns``: the venue's catalog time of the report;
+- ``epoch``: the FencingEpoch of the participant's request the report answers (None for reports
+  the market caused, such as a passive fill);
 - ``fields``: the message body exactly as sent (tag, value), header excluded.
 
 Status answers (ExecutionReport 150=I to H and AF) are not events and are not recorded. A partly
@@ -43,6 +45,7 @@ class RecordEntry(msgspec.Struct, frozen=True, kw_only=True):
     symbol: str
     ts_ns: int
     fields: list[tuple[int, str]]
+    epoch: int | None = None
 
     def get(self, tag: int) -> str | None:
         """The value of ``tag`` in ``fields``, or None."""
@@ -99,13 +102,14 @@ class VenueRecord:
         self._file = self.path.open("ab")
         self._sync = sync
 
-    def append(self, *, participant: str, msg_type: str, ts_ns: int, fields: list[tuple[int, str]]) -> RecordEntry:
+    def append(self, *, participant: str, msg_type: str, ts_ns: int, fields: list[tuple[int, str]],
+               epoch: int | None = None) -> RecordEntry:
         """Write one report; returns the entry."""
         values = dict(fields)
         entry = RecordEntry(
             seq=self.next_seq, participant=participant, msg_type=msg_type, exec_type=values.get(150, ""),
             exec_id=values.get(17, ""), order_id=values.get(37, ""), cl_ord_id=values.get(11, ""),
-            symbol=values.get(55, ""), ts_ns=ts_ns, fields=fields,
+            symbol=values.get(55, ""), ts_ns=ts_ns, fields=fields, epoch=epoch,
         )
         self._file.write(_encoder.encode(entry) + b"\n")
         self._file.flush()

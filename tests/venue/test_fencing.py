@@ -41,3 +41,16 @@ def test_epoch_survives_snapshot_restore() -> None:
     restored = type(e).restore(e.snapshot())
     assert reports(restored.submit(buy("a", "2", 100, 5000, epoch=2)))[0].reason == "stale epoch"
 
+
+
+def test_a_leader_announcing_its_epoch_fences_the_former_leader_before_it_sends_anything() -> None:
+    e = engine()
+    e.submit(buy("a", "1", 100, 5000, epoch=3))
+    # The new leader's Logon carries epoch 4: a resend of the old leader's order (epoch 3) that the
+    # new leader found unsent in the shared FIX store is refused, though epoch 4 sent no order yet.
+    assert e.announce_epoch("a", 4) == ""
+    [r] = reports(e.submit(buy("a", "2", 100, 5000, epoch=3)))
+    assert (r.exec_type, r.reason) == (ExecType.REJECTED, "stale epoch")
+    # An announcement from an older term is itself refused (the venue then refuses that Logon).
+    assert e.announce_epoch("a", 3) == "stale epoch"
+    assert e.highest_epoch("a") == 4
