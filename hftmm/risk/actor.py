@@ -10,7 +10,8 @@
   their orders on HALTED; the node's own RiskEngine is set to the same TradingState (HALTED,
   REDUCING, ACTIVE) when the assembly binds it (``bind_trading_state``), a second line of defence;
 - listens on ``hftmm.venue.connection`` for ``(venue, connected)`` from execution clients;
-- serves ``hftmm.risk.resume`` (an operator's explicit resume, with who and why).
+- serves ``hftmm.risk.resume`` (an operator's explicit resume, with who and why) and
+  ``hftmm.risk.halt`` (another component halts the node: failover, on losing the lease).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 from hftmm.metrics.registry import NodeMetrics
 from hftmm.risk.audit import AuditTrail
 from hftmm.control.bus import PARAM_CHANGE_TOPIC, RISK_PARAMS_ENDPOINT
-from hftmm.risk.bus import CHECK_ENDPOINT, MODE_TOPIC, RESUME_ENDPOINT, VENUE_TOPIC
+from hftmm.risk.bus import CHECK_ENDPOINT, HALT_ENDPOINT, MODE_TOPIC, RESUME_ENDPOINT, VENUE_TOPIC
 from hftmm.risk.chain import RiskChain
 from hftmm.risk.config import build_plugins
 from hftmm.risk.intent import OrderIntent, RiskAction
@@ -107,6 +108,7 @@ class RiskActor(Actor):
             self.subscribe_instrument_status(instrument_id)
         self.msgbus.register(CHECK_ENDPOINT, self._check)
         self.msgbus.register(RESUME_ENDPOINT, self._resume)
+        self.msgbus.register(HALT_ENDPOINT, self._halt)
         self.msgbus.register(RISK_PARAMS_ENDPOINT, self._on_params_request)
         self.msgbus.subscribe(PARAM_CHANGE_TOPIC, self._on_param_change)
         self.msgbus.subscribe("events.order.*", self._on_order_event)
@@ -181,6 +183,11 @@ class RiskActor(Actor):
 
     def _resume(self, request: dict[str, str]) -> None:
         action = self.chain.resume(request.get("by", "operator"), request.get("reason", ""))
+        if action is not None:
+            self._act([action])
+
+    def _halt(self, request: dict[str, str]) -> None:
+        action = self.chain.halt(request.get("by", "operator"), request.get("reason", ""))
         if action is not None:
             self._act([action])
 

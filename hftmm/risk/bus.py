@@ -2,5 +2,6 @@
 
 CHECK_ENDPOINT = "hftmm.risk.check"
 RESUME_ENDPOINT = "hftmm.risk.resume"
+HALT_ENDPOINT = "hftmm.risk.halt"
 MODE_TOPIC = "hftmm.risk.mode"
 VENUE_TOPIC = "hftmm.venue.connection"
