@@ -699,20 +699,38 @@ def live(
     fix_port: Annotated[int | None, typer.Option(help="Override live.fix.port.")] = None,
     metrics_port: Annotated[int | None, typer.Option(help="Override live.metrics_port (0: any free port).")] = None,
     redis_url: Annotated[str | None, typer.Option("--redis", help="Override live.redis_url (state, control channel).")] = None,
+    standby: Annotated[bool, typer.Option("--standby", help="Start passive: wait for the leadership lease, then take over (needs live.failover.enabled).")] = False,
 ) -> None:
-    """Run a live trading node: Polygon market data, the strategy and risk chain, FIX orders to the venue."""
+    """Run a live trading node: Polygon market data, the strategy and risk chain, FIX orders to the venue.
+
+    With live.failover.enabled the node trades only while it holds the leadership lease in Redis;
+    it exits with status 3 if it loses the lease (after halting and cancelling its orders)."""
     import asyncio
 
+    from hftmm.live.leadership import LeadershipError
     from hftmm.live.runner import run_live
 
     cfg = _live_overrides(config, **{"live.feed.ws_url": feed_url, "live.fix.port": fix_port,
                                      "live.metrics_port": metrics_port, "live.redis_url": redis_url})
-    out.print(f"live node {cfg.live.trader_id}: feed {cfg.live.feed.ws_url}, venue {cfg.live.fix.host}:{cfg.live.fix.port}"
+    if standby and not cfg.live.failover.enabled:
+        raise CliError("--standby needs live.failover.enabled in the config (and live.redis_url)")
+    role = " (standby: waiting for the leadership lease)" if standby else ""
+    out.print(f"live node {cfg.live.trader_id}{role}: feed {cfg.live.feed.ws_url}, venue {cfg.live.fix.host}:{cfg.live.fix.port}"
               + (f", metrics http://127.0.0.1:{cfg.live.metrics_port}/metrics" if cfg.live.metrics_port else ""))
-    outcome = asyncio.run(run_live(cfg, duration_s=duration))
+    try:
+        outcome = asyncio.run(run_live(cfg, duration_s=duration, standby=standby))
+    except LeadershipError as e:
+        raise CliError(str(e)) from e
     outcome.dispose()
+    failover = outcome.summary.get("failover")
+    if outcome.run_dir is None:
+        out.print("stopped as a standby: this node never led")
+        return
     _print_live_summary(outcome.summary)
     out.print(f"run folder: {outcome.run_dir}")
+    if failover is not None and failover["demoted"]:
+        err.print(f"[bold red]lost leadership (epoch {failover['epoch']}): {failover['demoted']}; halted and stopped")
+        raise typer.Exit(3)
 
 
 @app.command("demo-live")
@@ -877,14 +895,24 @@ def status(
     """Who leads: the holder of the leadership lease, its remaining life and the fencing epoch."""
     from hftmm.failover.lease import Lease
 
+    from hftmm.live.leadership import lease_name, read_nodes
+
+    client = _control_redis(redis_url)
     try:
-        state = Lease(_control_redis(redis_url), f"hftmm:{trader}", "status").state()
+        state = Lease(client, lease_name(trader), "status").state()
+        nodes = read_nodes(client, trader)
     except Exception as e:
         raise CliError(f"cannot read the lease: {e}") from e
     if state.owner is None:
         out.print(f"{trader}: no leader (epoch {state.epoch}); a standby takes over within its poll interval")
     else:
         out.print(f"{trader}: leader {state.owner}, lease {state.ttl_ms} ms left, epoch {state.epoch}")
+    if nodes:
+        table = Table("node", "role", "epoch", "pid", "run", box=box.SIMPLE_HEAD)
+        for n in nodes:
+            table.add_row(n.get("owner", "?"), n.get("role", "?"), str(n.get("epoch", "")), str(n.get("pid", "")),
+                          n.get("run_id") or "")
+        out.print(table)
 
 
 # -- replay ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,23 +104,25 @@ class DemoOutcome:
     live: Any = None
 
 
-async def run_demo_live(
-    config: LiveConfig, *, catalog: Path, date: dt.date, duration_s: float, speed: float = 1.0, start: str = "09:30",
-    work_dir: Path, fix_route: Callable[[int], Awaitable[int]] | None = None,
-    while_running: Callable[[Any], Awaitable[None]] | None = None,
-) -> DemoOutcome:
-    """Start feed and venue processes, run the node for ``duration_s``, stop everything, reconcile.
+@dataclass
+class LocalMarket:
+    """``hftmm feed`` and ``hftmm venue`` running as processes on loopback."""
 
-    ``fix_route(venue_port) -> port`` lets a test put something (a proxy that drops the connection)
-    between the node and the venue; ``while_running(live_node)`` runs beside the node."""
-    import msgspec
+    feed_port: int
+    fix_port: int
+    record: Path
+    participants: set[str]
+    processes: list[subprocess.Popen] = field(default_factory=list)
 
-    from hftmm.live.node import new_live_run_id
-    from hftmm.live.runner import run_live
 
+@contextlib.asynccontextmanager
+async def local_market(
+    config: LiveConfig, *, catalog: Path, date: dt.date, speed: float, start: str, state: Path,
+) -> AsyncIterator[LocalMarket]:
+    """Start the feed and the venue for ``config``'s instruments with the same day, speed, start
+    and wall-clock origin (so the market the node sees and the one its orders meet are the same
+    replay); stop them (SIGINT, then SIGKILL after 20 s) on exit. Their logs go to ``state``."""
     feed_port, fix_port = free_port(), free_port()
-    run_id = new_live_run_id()
-    state = work_dir / run_id
     venue_state = state / "venue"
     origin = time.time() + 2.0
     mics = sorted({i.rsplit(".", 1)[1] for i in config.live.instruments})
@@ -144,12 +146,7 @@ async def run_demo_live(
     try:
         await wait_for_port(feed_port, 60, feed, "hftmm feed")
         await wait_for_port(fix_port, 60, venue, "hftmm venue")
-        node_fix_port = await fix_route(fix_port) if fix_route is not None else fix_port
-        live = msgspec.structs.replace(config.live, feed=msgspec.structs.replace(config.live.feed, ws_url=f"ws://127.0.0.1:{feed_port}"),
-                                       fix=msgspec.structs.replace(config.live.fix, port=node_fix_port, reset_on_logon=True),
-                                       state_dir=str(state / "node"), metrics_port=0)
-        outcome = await run_live(msgspec.structs.replace(config, live=live), duration_s=duration_s, run_id=run_id,
-                                 while_running=while_running)
+        yield LocalMarket(feed_port, fix_port, venue_state / "record.jsonl", participants, [feed, venue])
     finally:
         for proc in (venue, feed):
             if proc.poll() is None:
@@ -162,6 +159,31 @@ async def run_demo_live(
                 proc.wait()
         for f in logs.values():
             f.close()
-    record = venue_state / "record.jsonl"
-    return DemoOutcome(outcome.run_dir, outcome.summary, reconcile(outcome.run_dir, record, participants), record, outcome)
 
+
+async def run_demo_live(
+    config: LiveConfig, *, catalog: Path, date: dt.date, duration_s: float, speed: float = 1.0, start: str = "09:30",
+    work_dir: Path, fix_route: Callable[[int], Awaitable[int]] | None = None,
+    while_running: Callable[[Any], Awaitable[None]] | None = None,
+) -> DemoOutcome:
+    """Start feed and venue processes, run the node for ``duration_s``, stop everything, reconcile.
+
+    ``fix_route(venue_port) -> port`` lets a test put something (a proxy that drops the connection)
+    between the node and the venue; ``while_running(live_node)`` runs beside the node."""
+    import msgspec
+
+    from hftmm.live.node import new_live_run_id
+    from hftmm.live.runner import run_live
+
+    run_id = new_live_run_id()
+    state = work_dir / run_id
+    async with local_market(config, catalog=catalog, date=date, speed=speed, start=start, state=state) as market:
+        node_fix_port = await fix_route(market.fix_port) if fix_route is not None else market.fix_port
+        live = msgspec.structs.replace(config.live, feed=msgspec.structs.replace(config.live.feed, ws_url=f"ws://127.0.0.1:{market.feed_port}"),
+                                       fix=msgspec.structs.replace(config.live.fix, port=node_fix_port, reset_on_logon=True),
+                                       state_dir=str(state / "node"), metrics_port=0)
+        outcome = await run_live(msgspec.structs.replace(config, live=live), duration_s=duration_s, run_id=run_id,
+                                 while_running=while_running)
+    assert outcome.run_dir is not None
+    return DemoOutcome(outcome.run_dir, outcome.summary, reconcile(outcome.run_dir, market.record, market.participants),
+                       market.record, outcome)

@@ -62,12 +62,14 @@ def _strategies(config: LiveConfig, today: dt.date) -> list[ImportableStrategyCo
     live = config.live
     start = et_to_utc_ns(today, live.trading_start) if live.trading_start else None
     end = et_to_utc_ns(today, live.trading_end) if live.trading_end else None
-    return strategy_configs(config.strategy, list(live.instruments), start, end, et_to_utc_ns(today, "16:00"))
+    return strategy_configs(config.strategy, list(live.instruments), start, end, et_to_utc_ns(today, "16:00"),
+                            claim_external=True)
 
 
-def exec_client_configs(config: LiveConfig) -> dict[str, Any]:
+def exec_client_configs(config: LiveConfig, fencing_epoch: int = 0) -> dict[str, Any]:
     """One FIX execution client per venue (MIC) of the instruments: Nautilus routes orders and
-    keeps accounts per venue. Each has its own session, SenderCompID ``<sender><MIC>``."""
+    keeps accounts per venue. Each has its own session, SenderCompID ``<sender><MIC>``; a failover
+    leader's orders and Logon carry its ``fencing_epoch``."""
     from adapters.fix.client_config import FixExecClientConfig
     from adapters.fix.config import SessionConfig, StoreConfig, TlsConfig
 
@@ -91,6 +93,7 @@ def exec_client_configs(config: LiveConfig) -> dict[str, Any]:
             starting_balance=config.venue.starting_balance,
             maker_fee_per_share=str(config.venue.fees.maker_per_share),
             taker_fee_per_share=str(config.venue.fees.taker_per_share),
+            fencing_epoch=fencing_epoch,
         )
     return out
 
@@ -119,8 +122,12 @@ def _cache(config: LiveConfig) -> CacheConfig | None:
                        encoding="msgpack", buffer_interval_ms=None, flush_on_start=False)
 
 
-def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_id: str | None = None) -> LiveNode:
-    """Build (not run) the node on ``loop`` and create its run folder ``runs_dir/<run-id>/``."""
+def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_id: str | None = None,
+                    fencing_epoch: int = 0, run_data: dict[str, Any] | None = None) -> LiveNode:
+    """Build (not run) the node on ``loop`` and create its run folder ``runs_dir/<run-id>/``.
+
+    A failover leader passes its lease's ``fencing_epoch`` (sent on its Logon and orders) and
+    ``run_data`` (recorded in the event log's ``run_started``: epoch, lease owner)."""
     from adapters.fix.factories import FixLiveExecClientFactory
     from adapters.polygon.config import PolygonDataClientConfig
     from adapters.polygon.constants import POLYGON
@@ -143,7 +150,7 @@ def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_
             config={"path": str(run_dir / "eventlog.jsonl"), "flush_interval_s": 1.0, "run_started": {
                 "run_id": run_id, "mode": "live", "config": json.loads(json.dumps(resolved, default=str)), "seed": 0,
                 "versions": run_versions(),
-                "data": {"feed": live.feed.ws_url, "instruments": instruments, "catalog": catalog}}},
+                "data": {"feed": live.feed.ws_url, "instruments": instruments, "catalog": catalog, **(run_data or {})}}},
         ),
     ]
     if live.redis_url is not None:
@@ -172,7 +179,7 @@ def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_
                 instrument_provider=InstrumentProviderConfig(load_ids=frozenset(instruments)),
             ),
         },
-        exec_clients=exec_client_configs(config),
+        exec_clients=exec_client_configs(config, fencing_epoch),
         streaming=StreamingConfig(catalog_path=str(run_dir / "stream"), include_types=list(STREAMED_EVENT_TYPES),
                                   flush_interval_ms=1000),
         actors=actors,
