@@ -16,7 +16,8 @@ from hftmm.config.errors import ConfigError
 from hftmm.venue.config import load_venue_config
 from hftmm.venue.record import read_record
 from hftmm.venue.server import RECORD_FILE, STATE_FILE
-from tests.conftest import REPO, _free_port
+from tests.conftest import REPO
+from tests.redis_process import free_port as _free_port
 from tests.venue_app.harness import connect, new_order, run, until
 
 
