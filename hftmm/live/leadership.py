@@ -39,7 +39,7 @@ from hftmm.config import LiveConfig
 from hftmm.failover.controller import LeadershipController
 from hftmm.failover.lease import Lease
 from hftmm.live.node import LiveNode, build_live_node
-from hftmm.risk.bus import HALT_ENDPOINT
+from hftmm.risk.bus import FAILOVER_PLUGIN, HALT_ENDPOINT
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ class FailoverNode:
         self.leadership.events.append({"event": "demoted", "reason": reason, "time": time.time()})
         if self.live is not None:
             # Halt first (every strategy cancels its quotes at once), then stop the node.
-            self.live.node.kernel.msgbus.send(HALT_ENDPOINT, {"by": "failover", "reason": f"leadership lost: {reason}"})
+            self.live.node.kernel.msgbus.send(HALT_ENDPOINT, {"by": FAILOVER_PLUGIN, "reason": f"leadership lost: {reason}"})
             await asyncio.sleep(0.05)  # let the cancels go out before the clients disconnect
         # A demoted node does not lead again: it stops, and its supervisor restarts it as a standby
         # (its in-memory state may be behind what the new leader does from now on).

@@ -11,11 +11,17 @@
   REDUCING, ACTIVE) when the assembly binds it (``bind_trading_state``), a second line of defence;
 - listens on ``hftmm.venue.connection`` for ``(venue, connected)`` from execution clients;
 - serves ``hftmm.risk.resume`` (an operator's explicit resume, with who and why) and
-  ``hftmm.risk.halt`` (another component halts the node: failover, on losing the lease).
+  ``hftmm.risk.halt`` (an operator's halt, or failover on losing the lease), and
+  ``hftmm.risk.current_mode`` (strategies ask on start);
+- keeps the mode in force in the cache's general store (``hftmm:risk:mode``; written through to
+  Redis on a live node) and takes it over on start: a node restarted after a halt, or a standby
+  taking over from a halted leader, stays halted until an operator resumes. The halt of a node
+  that lost the failover lease is its own and is not kept.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -42,7 +48,16 @@ from nautilus_trader.model.identifiers import InstrumentId
 from hftmm.metrics.registry import NodeMetrics
 from hftmm.risk.audit import AuditTrail
 from hftmm.control.bus import PARAM_CHANGE_TOPIC, RISK_PARAMS_ENDPOINT
-from hftmm.risk.bus import CHECK_ENDPOINT, HALT_ENDPOINT, MODE_TOPIC, RESUME_ENDPOINT, VENUE_TOPIC
+from hftmm.risk.bus import (
+    CHECK_ENDPOINT,
+    FAILOVER_PLUGIN,
+    HALT_ENDPOINT,
+    MODE_ENDPOINT,
+    MODE_KEY,
+    MODE_TOPIC,
+    RESUME_ENDPOINT,
+    VENUE_TOPIC,
+)
 from hftmm.risk.chain import RiskChain
 from hftmm.risk.config import build_plugins
 from hftmm.risk.intent import OrderIntent, RiskAction
@@ -110,6 +125,8 @@ class RiskActor(Actor):
         self.msgbus.register(RESUME_ENDPOINT, self._resume)
         self.msgbus.register(HALT_ENDPOINT, self._halt)
         self.msgbus.register(RISK_PARAMS_ENDPOINT, self._on_params_request)
+        self.msgbus.register(MODE_ENDPOINT, self._current_mode)
+        self._restore_mode()
         self.msgbus.subscribe(PARAM_CHANGE_TOPIC, self._on_param_change)
         self.msgbus.subscribe("events.order.*", self._on_order_event)
         self.msgbus.subscribe(VENUE_TOPIC, self._on_venue)
@@ -191,6 +208,29 @@ class RiskActor(Actor):
         if action is not None:
             self._act([action])
 
+    def _current_mode(self, request: dict[str, Any]) -> None:
+        request["action"] = self.chain.current_action()
+
+    def _restore_mode(self) -> None:
+        raw = self.cache.get(MODE_KEY)
+        if not raw:
+            return
+        try:
+            kept = json.loads(raw)
+            action = self.chain.restore_mode(str(kept["mode"]), str(kept["plugin"]), str(kept["reason"]))
+        except (ValueError, KeyError, TypeError) as e:
+            # Unreadable: refuse to guess that trading may go on.
+            action = self.chain.halt("restore", f"the kept risk mode {raw!r} is unreadable ({e}): halted until resumed")
+        if action is not None:
+            self._act([action])
+
+    def _keep_mode(self, action: RiskAction) -> None:
+        if action.plugin == FAILOVER_PLUGIN:
+            return
+        kept = self.chain.current_action()
+        self.cache.add(MODE_KEY, json.dumps({"mode": kept.mode, "plugin": kept.plugin, "reason": kept.reason,
+                                             "ts": self.clock.timestamp_ns()}).encode())
+
     def _on_params_request(self, request: dict[str, Any]) -> None:
         """``{"plugins": [...]}``: validate and swap the plugins (a runtime update)."""
         try:
@@ -211,3 +251,4 @@ class RiskActor(Actor):
             if self._set_trading_state is not None:
                 self._set_trading_state(_STATES[action.mode])
             self.msgbus.publish(MODE_TOPIC, action)
+            self._keep_mode(action)

@@ -231,6 +231,20 @@ class RiskChain:
         action = RiskAction(mode="HALTED", plugin=plugin, reason=reason)
         return action if self._apply(action) else None
 
+    def restore_mode(self, mode: str, plugin: str, reason: str) -> RiskAction | None:
+        """Take over the mode a previous node of this trader was in (HALTED or REDUCING), so a
+        restart or a failover does not lift a halt that only an operator may lift."""
+        if mode not in ("HALTED", "REDUCING"):
+            return None
+        note = " (restored from the previous node)"
+        action = RiskAction(mode=mode, plugin=plugin, reason=reason if reason.endswith(note) else reason + note)
+        return action if self._apply(action) else None
+
+    def current_action(self) -> RiskAction:
+        """The mode in force, as the action that set it."""
+        state = self.state
+        return RiskAction(mode=state.mode, plugin=state.mode_plugin, reason=state.mode_reason)
+
     def resume(self, by: str, reason: str) -> RiskAction | None:
         """Leave HALTED or REDUCING: the explicit command a halt needs."""
         state = self.state

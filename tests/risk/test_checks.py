@@ -158,3 +158,16 @@ def test_plugin_config_errors_name_the_entry_and_key() -> None:
         build_plugins([{"path": "NoSelfCross"}, {"path": "nowhere:Check"}])
     with pytest.raises(ConfigError, match=r"risk.plugins\[0\].colar_bps: unknown key"):
         build_plugins([{"path": "PriceCollar", "colar_bps": 3}])
+
+
+def test_a_kept_halt_is_taken_over_and_only_resume_lifts_it() -> None:
+    chain = chain_with()
+    action = chain.restore_mode("HALTED", "KillSwitch", "daily loss")
+    assert action is not None and action.reason == "daily loss (restored from the previous node)"
+    assert not chain.check(intent(BUY, 100, 49.9))
+    # Taken over again (a second failover), the note is not repeated; ACTIVE is nothing to restore.
+    again = chain_with()
+    assert again.restore_mode("HALTED", action.plugin, action.reason).reason == action.reason
+    assert chain_with().restore_mode("ACTIVE", "ops", "resumed") is None
+    assert chain.current_action().mode == "HALTED"
+    assert chain.resume("ops", "reviewed").mode == "ACTIVE" and chain.check(intent(BUY, 100, 49.9))
