@@ -829,6 +829,23 @@ def set_param(
 
 
 @app.command()
+def halt(
+    reason: Annotated[str, typer.Option(help="Why trading stops (kept in the audit trail).")],
+    redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,
+    trader: Annotated[str, typer.Option(help="Trader id of the node.")] = "HFTMM-001",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the node's answer.")] = 10.0,
+) -> None:
+    """Halt a running node (the operator's kill switch): every strategy cancels its orders and no new
+    order goes out until `hftmm resume`; the halt survives a restart or a failover."""
+    result = _send_control({"halt": True, "reason": reason}, redis_url, trader, wait)
+    if result is None:
+        raise CliError(f"no answer from the node within {wait:g} s (is it running with live.redis_url?)")
+    if result["status"] != "halted":
+        raise CliError(f"{result['status']}: {result.get('reason', '')}")
+    out.print("trading halted; `hftmm resume --reason ...` lifts it")
+
+
+@app.command()
 def resume(
     reason: Annotated[str, typer.Option(help="Why trading may resume (kept in the audit trail).")],
     redis_url: Annotated[str | None, typer.Option("--redis", help=_REDIS_HELP)] = None,

@@ -10,10 +10,17 @@ switch in one step of the event loop. For ``grace_s`` afterwards the actor watch
 a strategy's ``get_quotes``, or risk vetoes on at least ``max_veto_ratio`` of at least
 ``min_commands`` order commands, rolls the node back to the previous version automatically.
 Every version is recorded in the event log, the audit trail and the history.
+
+The version in force is kept in the cache's general store (``hftmm:control:active``, written
+through to Redis on a live node) with a digest of the configuration it was derived from. A node
+that starts with the same configuration takes it over (recorded as a ``restore`` version): the
+risk chain at once, the strategies when they start (they ask ``hftmm.control.current``). A
+changed configuration file wins over the kept version.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -27,10 +34,17 @@ from nautilus_trader.config import ActorConfig
 from hftmm.config.errors import ConfigError
 from hftmm.config.loader import validate_strategy_params
 from hftmm.config.schema import StrategySection
-from hftmm.control.bus import PARAM_CHANGE_TOPIC, PARAMS_ENDPOINT_PREFIX, RISK_PARAMS_ENDPOINT, STRATEGY_ERROR_TOPIC
+from hftmm.control.bus import (
+    ACTIVE_KEY,
+    CURRENT_PARAMS_ENDPOINT,
+    PARAM_CHANGE_TOPIC,
+    PARAMS_ENDPOINT_PREFIX,
+    RISK_PARAMS_ENDPOINT,
+    STRATEGY_ERROR_TOPIC,
+)
 from hftmm.control.changes import ChangeError, History, Version, apply_changes
 from hftmm.eventlog.schema import COMMAND_TOPIC, TOPIC_PREFIX, Command, ParamChange
-from hftmm.risk.bus import RESUME_ENDPOINT
+from hftmm.risk.bus import HALT_ENDPOINT, RESUME_ENDPOINT
 from hftmm.risk.config import build_plugins
 
 
@@ -97,7 +111,10 @@ class ControlActor(Actor):
         cfg = self.config
         self.msgbus.subscribe(COMMAND_TOPIC, self._on_command)
         self.msgbus.subscribe(STRATEGY_ERROR_TOPIC, self._on_strategy_error)
+        self.msgbus.register(CURRENT_PARAMS_ENDPOINT, self._current_params)
         self._record(self.history.active)
+        self._take_over_kept_version()
+        self._keep(self.history.active)
         if cfg.redis_url is not None:
             import redis
 
@@ -111,6 +128,55 @@ class ControlActor(Actor):
         """Close the Redis connection."""
         if self._redis is not None:
             self._redis.close()
+
+    # -- the version in force across restarts ---------------------------------------------------
+
+    def _base_digest(self) -> str:
+        base = self.history.versions[0]
+        text = json.dumps({"strategy": base.strategy, "plugins": base.plugins}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _keep(self, v: Version) -> None:
+        self.cache.add(ACTIVE_KEY, json.dumps({
+            "base": self._base_digest(), "version": v.version, "ts": v.ts, "by": v.by,
+            "strategy": v.strategy, "plugins": v.plugins}, default=str).encode())
+
+    def _take_over_kept_version(self) -> None:
+        raw = self.cache.get(ACTIVE_KEY)
+        if not raw:
+            return
+        try:
+            kept = json.loads(raw)
+            base, version, strategy, plugins = kept["base"], int(kept["version"]), kept["strategy"], kept["plugins"]
+        except (ValueError, KeyError, TypeError) as e:
+            self.log.error(f"the kept parameter version is unreadable ({e}): starting from the configuration")
+            return
+        if base != self._base_digest():
+            self.log.warning(f"parameter version {version} of the previous node was derived from another "
+                             "configuration: starting from this configuration")
+            return
+        if version == 0 or (strategy, plugins) == (self.history.active.strategy, self.history.active.plugins):
+            return
+        changes = {"restore": version}
+        try:
+            self._validate(strategy, plugins)
+        except ConfigError as e:
+            self._reject("restore", changes, f"version {version} of the previous node no longer validates: {e}")
+            return
+        if RISK_PARAMS_ENDPOINT in self.msgbus.endpoints():
+            request: dict[str, Any] = {"plugins": plugins}
+            self.msgbus.send(RISK_PARAMS_ENDPOINT, request)
+            if not request.get("applied"):
+                self._reject("restore", changes, f"risk: {request.get('error', 'no answer')}")
+                return
+        v = self.history.add(self.clock.timestamp_ns(), "restore", changes, strategy, plugins, "applied",
+                             f"in force on the previous node (its version {version}, by {kept.get('by', '?')})")
+        self._record(v)
+        self.log.warning(f"parameters of the previous node restored (its version {version}): {strategy}")
+
+    def _current_params(self, request: dict[str, Any]) -> None:
+        if self.history.current != 0:
+            request["params"] = self.history.active.strategy
 
     # -- requests -------------------------------------------------------------------------------
 
@@ -131,9 +197,16 @@ class ControlActor(Actor):
         self._redis.hset(f"{self.config.key_prefix}:control:results", str(request.get("id", "")), json.dumps(result))
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Apply ``{"set": {path: value}}``, ``{"rollback": true | version}`` or ``{"resume": true,
-        "reason": ...}`` (lift a risk halt); return the outcome."""
+        """Apply ``{"set": {path: value}}``, ``{"rollback": true | version}``, ``{"halt": true,
+        "reason": ...}`` (the operator's kill switch) or ``{"resume": true, "reason": ...}`` (lift a
+        risk halt); return the outcome."""
         by = str(request.get("by", "operator"))
+        if request.get("halt"):
+            # The operator's kill switch: the risk chain halts (every strategy cancels), audited.
+            if HALT_ENDPOINT not in self.msgbus.endpoints():
+                return {"status": "rejected", "reason": "no risk chain in this node"}
+            self.msgbus.send(HALT_ENDPOINT, {"by": by, "reason": str(request.get("reason", ""))})
+            return {"status": "halted"}
         if request.get("resume"):
             # The explicit command a risk halt needs: the risk actor lifts HALTED/REDUCING, audited.
             if RESUME_ENDPOINT not in self.msgbus.endpoints():
@@ -191,6 +264,7 @@ class ControlActor(Actor):
         v = self.history.add(now, by, changes, strategy, plugins, status, reason, rollback_of)
         self._record(v)
         self._grace_until = now + int(guard_s * 1e9) if guard else 0
+        self._keep(v)
         self._watch = {"commands": 0, "vetoed": 0, "errors": 0}
         self.log.info(f"parameters version {v.version} applied by {by}: {changes}")
         return {"status": "applied", "version": v.version, "grace_s": guard_s}
