@@ -11,7 +11,7 @@ mid changes; ``k`` in 1/dollar; time to the horizon (the session close) in secon
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -56,6 +56,15 @@ class AvellanedaStoikovMarketMaker(MarketMakingStrategy):
         super().on_reset()
         cfg = self.params
         self._vol = EwmaVolatility(cfg.sigma, cfg.sigma_halflife_s, cfg.sigma_sample_s)
+
+    def state_snapshot(self) -> dict[str, Any]:
+        """The volatility estimate, kept across a restart or a failover."""
+        return {"vol": self._vol.snapshot()}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Continue the volatility estimate of the previous node."""
+        if "vol" in state:
+            self._vol.restore(state["vol"])
 
     @property
     def sigma(self) -> float:

@@ -15,10 +15,12 @@ narrower than asked) and never lets a quote reach the opposite touch.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 
 import msgspec
 from nautilus_trader.config import StrategyConfig
@@ -32,11 +34,11 @@ from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import LimitOrder, Order
 from nautilus_trader.trading.strategy import Strategy
 
-from hftmm.control.bus import PARAMS_ENDPOINT_PREFIX, STRATEGY_ERROR_TOPIC
+from hftmm.control.bus import CURRENT_PARAMS_ENDPOINT, PARAMS_ENDPOINT_PREFIX, STRATEGY_ERROR_TOPIC
 from hftmm.eventlog.schema import COMMAND_TOPIC, QUOTE_TOPIC, Command, QuoteIntent
 from hftmm.metrics.registry import NodeMetrics
 from hftmm.models.toxicity import FEATURES
-from hftmm.risk.bus import CHECK_ENDPOINT, MODE_TOPIC
+from hftmm.risk.bus import CHECK_ENDPOINT, MODE_ENDPOINT, MODE_TOPIC
 from hftmm.risk.intent import OrderIntent, RiskAction
 from strategies.quoting.quote_shaping import Level, Quotes
 from strategies.toxicity import ToxicityFeatures
@@ -49,6 +51,8 @@ _HALTING = (MarketStatusAction.HALT, MarketStatusAction.PAUSE, MarketStatusActio
 
 NO_QUOTES = Quotes()
 _VETO_RETRY_NS = 1_000_000_000
+# Kept state older than this is not restored: the estimators would be further off than a fresh start.
+_STATE_MAX_AGE_NS = 600 * 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,10 @@ class MarketMakingConfig(StrategyConfig, frozen=True, forbid_unknown_fields=True
     flatten_before_close_s : float
         From this many seconds before ``trading_end_ns``: cancel all quotes and close the position
         (0 disables it).
+    state_interval_s : float, optional
+        How often the strategy's own state (``state_snapshot``) is written through the cache's
+        general store; a live node's cache writes it on to Redis, so a restarted node or a standby
+        taking over resumes from it. None (backtests): never.
     """
 
     instrument_id: InstrumentId
@@ -108,6 +116,7 @@ class MarketMakingConfig(StrategyConfig, frozen=True, forbid_unknown_fields=True
     trading_end_ns: int | None = None
     session_close_ns: int | None = None
     flatten_before_close_s: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    state_interval_s: Annotated[float, msgspec.Meta(gt=0)] | None = None
 
 
 class InventoryQuoterConfig(MarketMakingConfig, frozen=True, forbid_unknown_fields=True):
@@ -180,6 +189,8 @@ class MarketMakingStrategy(Strategy):
         # ts_init of the book event being handled: orders carry it as an ``md=<ns>`` tag so that a
         # live execution client can measure tick-to-trade (adapters/fix/execution.py reads it).
         self._md_ts_init = 0
+        # How old the state taken over from the previous node was (None: started fresh).
+        self.restored_state_age_s: float | None = None
 
     # -- the plugin API ---------------------------------------------------------------------------
 
@@ -202,6 +213,16 @@ class MarketMakingStrategy(Strategy):
 
     def on_params_changed(self, old: MarketMakingConfig, new: MarketMakingConfig) -> None:
         """Drop whatever was derived from the old parameters. The default does nothing."""
+
+    def state_snapshot(self) -> dict[str, Any]:
+        """The strategy's own state worth keeping across a restart or a failover (JSON-able:
+        estimators, calibrated values). Orders and positions need nothing here: the cache and the
+        venue's reconciliation restore them. The default keeps nothing."""
+        return {}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Take over the ``state_snapshot()`` of the node this one restarts or replaces (called on
+        start, after the parameters in force are applied). The default does nothing."""
 
     def get_quotes(self, state: MarketState) -> Quotes:
         """Return the quotes to work now. Plugin authors implement this."""
@@ -242,8 +263,26 @@ class MarketMakingStrategy(Strategy):
         self._adopt_working_orders()
         self._risk = CHECK_ENDPOINT in self.msgbus.endpoints()
         self.msgbus.register(PARAMS_ENDPOINT_PREFIX + self.id.value, self._on_params_request)
+        # Runtime updates in force on the node this one restarts or takes over from.
+        current: dict = {}
+        if CURRENT_PARAMS_ENDPOINT in self.msgbus.endpoints():
+            self.msgbus.send(CURRENT_PARAMS_ENDPOINT, current)
+        if current.get("params") is not None:
+            restore = {"params": current["params"], "guard_s": 0.0}
+            self._on_params_request(restore)
+            if not restore["applied"]:
+                self.log.error(f"cannot take the parameters in force: {restore['error']}")
+        if self.params.state_interval_s is not None:
+            self._load_state()
+            self.clock.set_timer("hftmm-state", timedelta(seconds=self.params.state_interval_s), callback=self._save_state)
         if self._risk:
             self.msgbus.subscribe(MODE_TOPIC, self._on_risk_mode)
+            # A node restarted after a halt, or taking over from a halted leader, starts halted.
+            mode: dict = {}
+            if MODE_ENDPOINT in self.msgbus.endpoints():
+                self.msgbus.send(MODE_ENDPOINT, mode)
+            if mode.get("action") is not None and mode["action"].mode != "ACTIVE":
+                self._on_risk_mode(mode["action"])
         self.subscribe_order_book_deltas(iid, book_type=BookType.L2_MBP, managed=True)
         self.subscribe_instrument_status(iid)
 
@@ -259,9 +298,41 @@ class MarketMakingStrategy(Strategy):
                 self._slots[side][level] = order
 
     def on_stop(self) -> None:
-        """Cancel every working quote."""
+        """Cancel every working quote; keep the state a last time."""
         if self._instrument is not None:
             self._cancel_all()
+            if self.params.state_interval_s is not None:
+                self._save_state()
+
+    @property
+    def _state_key(self) -> str:
+        return f"hftmm:strategy:{self.id.value}"
+
+    def _save_state(self, _event: object = None) -> None:
+        kept = {"ts": self.clock.timestamp_ns(), "state": self.state_snapshot()}
+        self.cache.add(self._state_key, json.dumps(kept).encode())
+
+    def _load_state(self) -> None:
+        raw = self.cache.get(self._state_key)
+        if not raw:
+            return
+        try:
+            kept = json.loads(raw)
+            age_ns = self.clock.timestamp_ns() - int(kept["ts"])
+            state = dict(kept["state"])
+        except (ValueError, KeyError, TypeError) as e:
+            self.log.error(f"kept state {self._state_key} is unreadable ({e}): starting fresh")
+            return
+        if age_ns > _STATE_MAX_AGE_NS:
+            self.log.warning(f"kept state is {age_ns / 1e9:.0f} s old: starting fresh")
+            return
+        try:
+            self.restore_state(state)
+        except Exception as e:  # noqa: BLE001 - a plugin's restore must not stop the node from quoting
+            self.log.error(f"cannot restore the kept state ({type(e).__name__}: {e}): starting fresh")
+            return
+        self.restored_state_age_s = age_ns / 1e9
+        self.log.warning(f"state of the previous node restored (kept {age_ns / 1e9:.2f} s before): {state}")
 
     def on_reset(self) -> None:
         """Forget per-run state."""
@@ -408,6 +479,7 @@ class MarketMakingStrategy(Strategy):
         try:
             raw = {**request["params"], "instrument_id": self._params.instrument_id.value,
                    "order_id_tag": self._params.order_id_tag, "trading_start_ns": self._params.trading_start_ns,
+                   "state_interval_s": self._params.state_interval_s,
                    "trading_end_ns": self._params.trading_end_ns, "session_close_ns": self._params.session_close_ns}
             new = msgspec.convert(raw, type(self._params), dec_hook=msgspec_decoding_hook)
             self.update_params(new, float(request.get("guard_s", 0.0)))

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -219,6 +219,22 @@ class GlftMarketMaker(MarketMakingStrategy):
         if (new.a, new.k) != (old.a, old.k) and new.calibration_dir is None:
             self._set_intensities((new.a, new.k), (new.a, new.k))
         self._exact = self._sided = None
+
+    def state_snapshot(self) -> dict[str, Any]:
+        """The volatility estimate and the fill intensities (calibrated or refitted online), kept
+        across a restart or a failover. A seasonal curve comes from the calibration file again."""
+        return {"vol": self._vol.snapshot(), "bid_intensity": list(self._bid_intensity),
+                "ask_intensity": list(self._ask_intensity)}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Continue from the previous node's estimates."""
+        if "vol" in state:
+            self._vol.restore(state["vol"])
+        if "bid_intensity" in state and "ask_intensity" in state:
+            bid, ask = (tuple(float(x) for x in state[side]) for side in ("bid_intensity", "ask_intensity"))
+            if len(bid) != 2 or len(ask) != 2 or min(*bid, *ask) <= 0:
+                raise ValueError(f"intensities {bid}, {ask} are not two positive (A, k) pairs")
+            self._set_intensities(bid, ask)  # type: ignore[arg-type]
 
     def _set_intensities(self, bid: tuple[float, float], ask: tuple[float, float]) -> None:
         self._bid_intensity, self._ask_intensity = bid, ask

@@ -13,20 +13,21 @@ from hftmm.config.schema import ControlConfig, RiskConfig, StrategySection
 
 def strategy_configs(
     section: StrategySection, instruments: list[str], start_ns: int | None, end_ns: int | None, close_ns: int | None,
-    claim_external: bool = False,
+    live: bool = False,
 ) -> list[ImportableStrategyConfig]:
     """One strategy per instrument, order ids tagged 001, 002, ... in instrument order.
 
-    ``claim_external`` (live): each strategy claims the venue's orders on its instrument that the
-    node's cache does not know (placed by a leader that died before its cache write landed), so
-    reconciliation hands them to the strategy, which adopts them instead of quoting twice."""
+    ``live``: each strategy claims the venue's orders on its instrument that the node's cache does
+    not know (placed by a leader that died before its cache write landed), so reconciliation hands
+    them to the strategy, which adopts them instead of quoting twice; and keeps its own state
+    through the cache every second (to Redis), for the node that restarts or replaces it."""
     return [
         ImportableStrategyConfig(
             strategy_path=section.path,
             config_path=section.config_path,
             config={**section.params, "instrument_id": iid, "order_id_tag": f"{n:03d}",
                     "trading_start_ns": start_ns, "trading_end_ns": end_ns, "session_close_ns": close_ns,
-                    **({"external_order_claims": [iid]} if claim_external else {})},
+                    **({"external_order_claims": [iid], "state_interval_s": 1.0} if live else {})},
         )
         for n, iid in enumerate(instruments, start=1)
     ]

@@ -63,7 +63,7 @@ def _strategies(config: LiveConfig, today: dt.date) -> list[ImportableStrategyCo
     start = et_to_utc_ns(today, live.trading_start) if live.trading_start else None
     end = et_to_utc_ns(today, live.trading_end) if live.trading_end else None
     return strategy_configs(config.strategy, list(live.instruments), start, end, et_to_utc_ns(today, "16:00"),
-                            claim_external=True)
+                            live=True)
 
 
 def exec_client_configs(config: LiveConfig, fencing_epoch: int = 0) -> dict[str, Any]:

@@ -46,6 +46,21 @@ class EwmaVolatility:
         """Replace the current estimate (e.g. with a GARCH forecast), keeping the sampling state."""
         self._var = sigma * sigma
 
+    def snapshot(self) -> dict[str, float | int | None]:
+        """The estimator's state, JSON-able (to carry it across a restart)."""
+        return {"var": self._var, "last_ns": self._last_ns,
+                "last_mid": None if math.isnan(self._last_mid) else self._last_mid}
+
+    def restore(self, state: dict[str, float | int | None]) -> None:
+        """Continue from a ``snapshot()``."""
+        var = float(state["var"])  # type: ignore[arg-type]
+        if not (math.isfinite(var) and var > 0):
+            raise ValueError(f"variance {var!r} is not a positive number")
+        last_mid = state.get("last_mid")
+        self._var = var
+        self._last_ns = int(state["last_ns"])  # type: ignore[arg-type]
+        self._last_mid = math.nan if last_mid is None else float(last_mid)
+
     @property
     def sigma(self) -> float:
         """Current volatility, dollars per sqrt(second)."""

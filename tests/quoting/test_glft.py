@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -246,3 +247,33 @@ def test_sided_solution_quotes_a_steeper_side_closer_at_zero_inventory() -> None
     db, da = sided.deltas(3600.0, 0)
     assert db < da
     assert sided.relaxed()
+
+
+@given(st.lists(st.tuples(st.integers(1, 5_000_000_000), st.floats(-0.05, 0.05)), min_size=1, max_size=40),
+       st.integers(0, 40))
+def test_ewma_volatility_snapshot_continues_exactly(steps: list[tuple[int, float]], cut: int) -> None:
+    """A restored estimator gives the same estimates as one that never stopped."""
+    from strategies.quoting.ewma_volatility import EwmaVolatility
+
+    whole, first = EwmaVolatility(0.01, 60.0, 1.0), EwmaVolatility(0.01, 60.0, 1.0)
+    ts, mid = 0, 50.0
+    feed = []
+    for dt_ns, move in steps:
+        ts, mid = ts + dt_ns, mid + move
+        feed.append((ts, mid))
+    for ts, mid in feed[:cut]:
+        whole.update(ts, mid)
+        first.update(ts, mid)
+    second = EwmaVolatility(0.02, 60.0, 1.0)
+    second.restore(json.loads(json.dumps(first.snapshot())))
+    for ts, mid in feed[cut:]:
+        whole.update(ts, mid)
+        second.update(ts, mid)
+    assert second.sigma == whole.sigma
+
+
+def test_ewma_volatility_refuses_a_bad_snapshot() -> None:
+    from strategies.quoting.ewma_volatility import EwmaVolatility
+
+    with pytest.raises(ValueError, match="not a positive number"):
+        EwmaVolatility(0.01, 60.0, 1.0).restore({"var": -1.0, "last_ns": 0, "last_mid": None})
