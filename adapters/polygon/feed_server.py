@@ -14,6 +14,10 @@ client is subscribed (for paper trading across client restarts, and deterministi
 Fault injection for tests: ``drop_after`` aborts a connection's TCP stream after that many data
 messages (at a frame boundary), once; a second connection with the same key gets the first one a
 ``max_connections`` status and closes it, as Polygon does.
+
+A client that stops reading (a paused or hung process) must not hold up the others: a frame it
+cannot take within ``slow_consumer_s`` gets it disconnected, as Polygon disconnects slow consumers,
+and a status or close it cannot take in that time aborts its connection.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ class FeedStats:
     delivered: int = 0  # messages sent, summed over connections
     undelivered: int = 0  # events nobody was subscribed to when they were due
     drops: int = 0
+    slow_consumers: int = 0  # connections dropped because they stopped reading
     sent_per_connection: dict[int, list[bytes]] = field(default_factory=dict)
 
 
@@ -106,6 +111,8 @@ class PolygonFeedServer:
         Keep every payload sent, per connection, in ``stats.sent_per_connection`` (tests).
     auth_timeout : float
         Seconds a connection may stay unauthenticated before ``auth_timeout``.
+    slow_consumer_s : float
+        How long one frame may wait for a client to read before that client is disconnected.
     market_origin_ns, wall_origin : int and float, optional
         Pin the market clock to the wall clock: the market is at ``market_origin_ns`` (catalog UTC
         ns) at ``wall_origin`` (Unix seconds), i.e. ``wall = wall_origin + (t - market_origin_ns) /
@@ -126,6 +133,7 @@ class PolygonFeedServer:
         drop_after: int | None = None,
         record: bool = False,
         auth_timeout: float = 10.0,
+        slow_consumer_s: float = 1.0,
         market_origin_ns: int | None = None,
         wall_origin: float | None = None,
     ) -> None:
@@ -143,6 +151,7 @@ class PolygonFeedServer:
         self.drop_after = drop_after
         self.record = record
         self.auth_timeout = auth_timeout
+        self.slow_consumer_s = slow_consumer_s
         self.market_origin_ns = market_origin_ns
         self.wall_origin = wall_origin
         self.stats = FeedStats()
@@ -206,10 +215,20 @@ class PolygonFeedServer:
 
     async def _close_with(self, conn: _Connection, status: str, message: str) -> None:
         try:
-            await conn.ws.send(status_frame(status, message))
-            await conn.ws.close()
+            await asyncio.wait_for(conn.ws.send(status_frame(status, message)), self.slow_consumer_s)
+            await asyncio.wait_for(conn.ws.close(), self.slow_consumer_s)
         except ConnectionClosed:
             pass
+        except TimeoutError:
+            conn.ws.transport.abort()  # it does not read: no handshake to wait for
+
+    def _drop_slow(self, conn: _Connection) -> None:
+        log.warning("feed: connection %d stopped reading for %.1f s: disconnected (slow consumer)",
+                    conn.number, self.slow_consumer_s)
+        self.stats.slow_consumers += 1
+        conn.ws.transport.abort()
+        self._connections.pop(conn.number, None)
+        self._update_subscribed()
 
     async def _on_action(self, conn: _Connection, raw: str | bytes) -> None:
         try:
@@ -309,8 +328,11 @@ class PolygonFeedServer:
             if not parts:
                 continue
             try:
-                await conn.ws.send(b"[" + b",".join(parts) + b"]")
+                await asyncio.wait_for(conn.ws.send(b"[" + b",".join(parts) + b"]"), self.slow_consumer_s)
             except ConnectionClosed:
+                continue
+            except TimeoutError:
+                self._drop_slow(conn)
                 continue
             conn.sent += len(parts)
             self.stats.delivered += len(parts)
