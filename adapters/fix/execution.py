@@ -200,6 +200,9 @@ class FixExecutionClient(LiveExecutionClient):
         self._current_cl_ord_id: dict[str, str] = {}
         # FIX request ClOrdID -> (ns sent, MsgType), popped by its first answer
         self._in_flight: dict[str, tuple[int, str]] = {}
+        # Orders this client sent (the engine may not have processed their OrderSubmitted yet when the
+        # venue answers); an INITIALIZED order not in here was sent by a predecessor node.
+        self._sent_here: dict[ClientOrderId, None] = {}
         self._mass_status: dict[str, _MassStatus] = {}
         self._mass_cancels: dict[str, InstrumentId] = {}
         self._status_requests: dict[str, asyncio.Future[ExecReport | None]] = {}
@@ -319,6 +322,9 @@ class FixExecutionClient(LiveExecutionClient):
             return
         written = self._clock.timestamp_ns()
         self._note_in_flight(cl_ord_id, "D")
+        if len(self._sent_here) >= _MAX_IN_FLIGHT:
+            del self._sent_here[next(iter(self._sent_here))]
+        self._sent_here[order.client_order_id] = None
         self._current_cl_ord_id[cl_ord_id] = cl_ord_id
         self.generate_order_submitted(order.strategy_id, order.instrument_id, order.client_order_id, written)
         md_ts = market_data_ts(order)
@@ -534,8 +540,17 @@ class FixExecutionClient(LiveExecutionClient):
         return self._cache.order(client_order_id) if client_order_id is not None else None
 
     def _accept(self, order: Order, venue_order_id: VenueOrderId, ts: int) -> None:
-        """OrderAccepted if the venue's first answer is not a 150=0 (an immediate fill, a replace)."""
-        if order.status == OrderStatus.SUBMITTED:
+        """OrderAccepted if the venue's first answer is not a 150=0 (an immediate fill, a replace).
+
+        An order still INITIALIZED in the cache went out all the same: a predecessor node (failover)
+        sent it and died or stalled before its cache recorded the submission. It is marked submitted
+        first; otherwise Nautilus refuses the fill on the order but still books it in the position.
+        """
+        status = order.status
+        if status == OrderStatus.INITIALIZED and order.client_order_id not in self._sent_here:
+            self._count("adopted_unsubmitted")
+            self.generate_order_submitted(order.strategy_id, order.instrument_id, order.client_order_id, ts)
+        if status in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
             self.generate_order_accepted(order.strategy_id, order.instrument_id, order.client_order_id,
                                          venue_order_id, ts)
 
@@ -546,8 +561,15 @@ class FixExecutionClient(LiveExecutionClient):
             self._count("duplicate_fills")
             self._log.warning(f"duplicate fill {trade_id} of {order.client_order_id} ignored")
             return
-        self._accept(order, venue_order_id, ts)
         assert report.last_qty is not None and report.last_px is not None
+        if order.status == OrderStatus.FILLED or float(order.filled_qty) + float(report.last_qty) > float(order.quantity):
+            # Reconciliation already inferred this fill (under another trade id) from the venue's
+            # CumQty: booking it again would count it twice in the position.
+            self._count("duplicate_fills")
+            self._log.warning(f"fill {trade_id} of {order.client_order_id} would overfill it (filled "
+                              f"{order.filled_qty} of {order.quantity}): already booked, ignored")
+            return
+        self._accept(order, venue_order_id, ts)
         liquidity = LIQUIDITY_FROM_FIX.get(report.liquidity or "", LiquiditySide.NO_LIQUIDITY_SIDE)
         self.generate_order_filled(
             order.strategy_id, order.instrument_id, order.client_order_id, venue_order_id, None, trade_id,
@@ -594,6 +616,16 @@ class FixExecutionClient(LiveExecutionClient):
         if order is None:
             self._count("unknown_order_reports")
             self._log.warning(f"OrderCancelReject for unknown order {reject.orig_cl_ord_id}: {reject.text}")
+            return
+        root = order.client_order_id.value
+        if (reject.response_to != CXL_REJ_RESPONSE_TO_REPLACE and not order.is_closed
+                and self._current_cl_ord_id.get(root, root) != reject.orig_cl_ord_id):
+            # The cancel crossed an amend: it named the order's previous ClOrdID, which the venue
+            # had already replaced. Chase it with the current one rather than leave the order working.
+            self._count("cancels_chased")
+            self._log.info(f"cancel of {reject.orig_cl_ord_id} crossed its replacement: cancelling "
+                           f"{self._current_cl_ord_id.get(root, root)}")
+            self._cancel(order)
             return
         reason = f"{reject.text or ''} (CxlRejReason {reject.reason})".strip()
         venue_order_id = VenueOrderId(reject.order_id) if reject.order_id else order.venue_order_id

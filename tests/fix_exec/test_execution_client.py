@@ -134,6 +134,66 @@ def test_rejects_cancel_reject_and_modify_reject(tmp_path: Path) -> None:
     harness_run(run)
 
 
+def test_a_cancel_that_crossed_an_amend_is_chased_with_the_current_id(tmp_path: Path) -> None:
+    async def run() -> None:
+        h = NodeHarness(tmp_path)
+        await h.start()
+        try:
+            d, venue = h.driver, h.venue
+            assert d is not None
+            order = d.limit(OrderSide.BUY, 100, "49.9000")
+            await h.until(lambda: d.of(OrderAccepted), what="accepted")
+            venue.hold_replace_acks = True
+            d.modify_order(order, price=Price.from_str("49.8900"))
+            await h.until(lambda: any(m.msg_type == "G" for m in venue.received), what="replace sent")
+            d.cancel_order(order)  # names the original ClOrdID: the replace's answer is still held
+            await h.until(lambda: d.of(OrderCanceled), what="canceled")
+            g_msg = next(m for m in venue.received if m.msg_type == "G")
+            cancels = [m for m in venue.received if m.msg_type == "F"]
+            assert [m[41] for m in cancels] == [order.client_order_id.value, g_msg[11]]
+            assert h.client.counters.get("cancels_chased") == 1 and not d.of(OrderCancelRejected)
+            assert h.driver.cache.order(order.client_order_id).status == OrderStatus.CANCELED
+        finally:
+            await h.stop()
+
+    harness_run(run)
+
+
+def test_a_predecessors_unrecorded_order_is_submitted_accepted_then_filled(tmp_path: Path) -> None:
+    """A failover leader's cache can hold an order INITIALIZED that its predecessor did send (it
+    died between the send and the cache write): the venue's fill must reach the order and the
+    position once, not be refused by the order and booked by the position anyway."""
+    from nautilus_trader.model.enums import TimeInForce
+
+    async def run() -> None:
+        h = NodeHarness(tmp_path)
+        await h.start()
+        try:
+            d, venue = h.driver, h.venue
+            assert d is not None
+            order = d.order_factory.limit(instrument_id=d.config.instrument_id, order_side=OrderSide.SELL,
+                                          quantity=Quantity.from_int(100), price=Price.from_str("50.0100"),
+                                          time_in_force=TimeInForce.GTC, post_only=True)
+            d.cache.add_order(order)  # recorded, never submitted here
+            venue.add_order(order.client_order_id.value, "ACME", "2", 100, "50.0100")
+            venue.fill(order.client_order_id.value, 100, "50.01")
+            await h.until(lambda: d.of(OrderFilled), what="fill")
+            assert [type(e).__name__ for e in d.events if e.client_order_id == order.client_order_id] == [
+                "OrderSubmitted", "OrderAccepted", "OrderFilled"]
+            assert h.driver.cache.order(order.client_order_id).status == OrderStatus.FILLED
+            assert float(h.driver.portfolio.net_position(d.config.instrument_id)) == -100.0
+            assert h.client.counters.get("adopted_unsubmitted") == 1
+            # The same fill again under another id (as reconciliation infers one): not booked twice.
+            venue.order(order.client_order_id.value).cum = 0
+            venue.fill(order.client_order_id.value, 100, "50.01")
+            await h.until(lambda: h.client.counters.get("duplicate_fills") == 1, what="the second fill refused")
+            assert float(h.driver.portfolio.net_position(d.config.instrument_id)) == -100.0
+        finally:
+            await h.stop()
+
+    harness_run(run)
+
+
 def test_mass_cancel(tmp_path: Path) -> None:
     async def run() -> None:
         h = NodeHarness(tmp_path)

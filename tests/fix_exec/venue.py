@@ -63,12 +63,19 @@ class ScriptedVenue(Application):
         self.reject_post_only_at: Decimal | None = None
         self.reject_mass_cancel: str | None = None  # a text: the next mass cancel is refused with it
         self.highest_epoch = 0
+        # Hold each replace's acknowledgement until the next message arrives: the client then sends
+        # that message before it has heard of the replace (a cancel crossing an amend).
+        self.hold_replace_acks = False
+        self._held: list[list[tuple[int, str]]] = []
 
     def on_create(self, session: Session) -> None:
         self.session = session
 
     def from_app(self, message: FixMessage, session: Session) -> None:
         self.received.append(message)
+        for body in self._held:
+            session.send("8", body)
+        self._held.clear()
         handler = {"D": self._new, "F": self._cancel, "G": self._replace, "q": self._mass_cancel,
                    "H": self._status, "AF": self._mass_status}.get(message.msg_type)
         if handler is None:
@@ -143,7 +150,10 @@ class ScriptedVenue(Application):
         del self.orders[order.cl_ord_id]
         order.cl_ord_id, order.qty, order.price = m[11], qty, m.get(44, order.price)
         self.orders[order.cl_ord_id] = order
-        self.report(order, "5", orig=m[41])
+        if self.hold_replace_acks:
+            self._held.append(self.report(order, "5", orig=m[41], send=False))
+        else:
+            self.report(order, "5", orig=m[41])
 
     def _mass_cancel(self, m: FixMessage) -> None:
         assert self.session is not None
