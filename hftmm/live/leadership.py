@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from nautilus_trader.model.enums import TradingState
 
 from hftmm.config import LiveConfig
 from hftmm.failover.controller import LeadershipController
@@ -176,8 +177,13 @@ class FailoverNode:
         self.leadership.demoted = reason
         self.leadership.events.append({"event": "demoted", "reason": reason, "time": time.time()})
         if self.live is not None:
-            # Halt first (every strategy cancels its quotes at once), then stop the node.
-            self.live.node.kernel.msgbus.send(HALT_ENDPOINT, {"by": FAILOVER_PLUGIN, "reason": f"leadership lost: {reason}"})
+            kernel = self.live.node.kernel
+            # Nautilus's risk engine refuses every new order from now on, even if the node is still
+            # starting (the risk actor not yet running); then the risk chain halts, so every
+            # strategy cancels its quotes, and the node stops.
+            kernel.risk_engine.set_trading_state(TradingState.HALTED)
+            if HALT_ENDPOINT in kernel.msgbus.endpoints():
+                kernel.msgbus.send(HALT_ENDPOINT, {"by": FAILOVER_PLUGIN, "reason": f"leadership lost: {reason}"})
             await asyncio.sleep(0.05)  # let the cancels go out before the clients disconnect
         # A demoted node does not lead again: it stops, and its supervisor restarts it as a standby
         # (its in-memory state may be behind what the new leader does from now on).

@@ -129,3 +129,39 @@ def test_status_shows_the_leader(redis_server: tuple[str, int]) -> None:
     assert lease.acquire()
     result = CliRunner().invoke(app, ["status", "--redis", url, "--trader", trader])
     assert result.exit_code == 0 and "leader node-a@host" in result.output and "epoch 1" in result.output
+
+
+def test_a_briefly_blocked_loop_keeps_the_lease_and_a_hung_one_loses_it(client: redis.Redis) -> None:
+    """Building a node blocks the event loop for longer than a short lease: the keeper thread
+    renews meanwhile. A loop stuck past ``max_stall_ms`` is a hung leader: renewals stop and a
+    standby takes over."""
+    name = _name()
+    demotions: list[str] = []
+
+    async def promote(epoch: int) -> None:
+        return None
+
+    async def demote(reason: str) -> None:
+        demotions.append(reason)
+
+    async def scenario() -> tuple[bool, bool]:
+        leader = LeadershipController(Lease(client, name, "leader", ttl_ms=600), promote, demote, poll_s=0.05,
+                                      safety_ms=200, max_stall_ms=1500)
+        task = asyncio.create_task(leader.run())
+        await asyncio.sleep(0.3)
+        assert leader.active
+        time.sleep(1.0)  # the loop blocked for 1.7 TTLs (a node build under load)
+        await asyncio.sleep(0.2)
+        kept = leader.active and Lease(client, name, "probe").state().owner == "leader"
+        time.sleep(2.5)  # hung past max_stall_ms: the keeper stops renewing
+        standby = Lease(client, name, "standby", ttl_ms=600)
+        taken = standby.acquire()
+        await asyncio.sleep(0.2)  # the loop runs again: it finds the lease gone and demotes
+        await leader.stop(release=False)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return kept, taken
+
+    kept, taken = asyncio.run(scenario())
+    assert kept and not demotions[:-1]
+    assert taken and len(demotions) == 1 and "stalled" in demotions[0], demotions
