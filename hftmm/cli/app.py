@@ -946,6 +946,8 @@ def replay(
     if report.market_data:
         out.print("recorded market data replayed: " + ", ".join(f"{n:,} {k}" for k, n in report.market_data.items()))
     out.print(f"replay run folder: {report.replay_dir}")
+    for note in report.notes:
+        out.print(f"note: {note}", highlight=False, soft_wrap=True)
     for d in report.divergences:
         if report.mode == "live":
             out.print(f"[bold]{d.sequence}[/] diverge first at #{d.index}:\n  recorded {d.recorded}\n  replayed {d.replayed}\n"

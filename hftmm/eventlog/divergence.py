@@ -14,6 +14,9 @@ receive time (``ts_init``) of the market data, so times are not compared directl
 - an *order* by its ordinal, side, type, last price, quantity, filled quantity and final status;
 - a *fill* by its order's ordinal, side, quantity, price and liquidity side.
 
+Commands and orders are compared per strategy, fills per instrument: the interleaving of
+independent strategies is timing, not a decision.
+
 The first divergence of each sequence is reported with both rows and a cause derived from the
 data (``explain_*``): a decision that followed a different market-data event (how far apart
 in receive time, and how long the live venue took to acknowledge what the strategy was waiting
@@ -263,7 +266,10 @@ def _fate(record: RunRecord, ordinal: str) -> str:
     order = next((o for o, (s, n) in record.ordinals.items() if f"{s}#{n}" == ordinal), None)
     if order is None:
         return f"the live strategy never sent an order {ordinal}"
-    events = [e for e in record.order_events if e["order"] == order]
+    fills = [f for f in record.fills if f["order"] == order]
+    if fills:
+        return f"it filled order {ordinal} " + ", ".join(f"{f['quantity']:g} @ {f['price']:.2f} at {clock(f['ts'])}" for f in fills)
+    events = [e for e in record.order_events if e["order"] == order and e["event"] not in ("updated", "modify_rejected")]
     if not events:
         return f"order {ordinal} has no venue event in the live stream"
     last = events[-1]
@@ -300,20 +306,29 @@ def explain_timing(rec: dict[str, Any], rep: dict[str, Any], recorded: RunRecord
             f"(market {market_time(rec['md_ts_event'])}); the replay sent it after the event received "
             f"{clock(rep['md_ts_init'])} (market {market_time(rep['md_ts_event'])}): the live decision came "
             f"{_ms(abs(delta))} {when} in receive time")
-    live_wait, replay_wait = _waited_for(recorded, rec), _waited_for(replayed, rep)
-    if live_wait:
-        text += (f" (latency: the strategy first waited for the venue's answer ({live_wait[0]}) to its previous command; "
-                 f"live, that command left {_ms(live_wait[1] - live_wait[3])} after its market-data event and the venue "
-                 f"answered {_ms(live_wait[2] - live_wait[1])} later")
-        if replay_wait:
-            text += (f"; in the replay it left with its event and the simulated venue's answer came "
-                     f"{_ms(replay_wait[2] - replay_wait[1])} later, when the replay's clock next advanced "
-                     "(a backtest venue answers at the next recorded event or timer after its latency)")
-        text += ")"
+    wait = _wait_text(rec, rep, recorded, replayed)
+    if wait:
+        text += f" ({wait})"
     else:
         lag = rec["ts"] - rec["md_ts_init"]
         if lag > 0:
             text += f"; the live node decided {_ms(lag)} after receiving that event"
+    return text
+
+
+def _wait_text(rec: dict[str, Any], rep: dict[str, Any], recorded: RunRecord, replayed: RunRecord) -> str:
+    """What the strategy waited for before ``rec``/``rep`` (the venue's answer to its previous
+    command) and how long that took in each run, or "" when it waited for nothing."""
+    live_wait, replay_wait = _waited_for(recorded, rec), _waited_for(replayed, rep)
+    if not live_wait:
+        return ""
+    text = (f"latency: the strategy first waited for the venue's answer ({live_wait[0]}) to its previous command; "
+            f"live, that command left {_ms(live_wait[1] - live_wait[3])} after its market-data event and the venue "
+            f"answered {_ms(live_wait[2] - live_wait[1])} later")
+    if replay_wait:
+        text += (f"; in the replay it left with its event and the simulated venue's answer came "
+                 f"{_ms(replay_wait[2] - replay_wait[1])} later, when the replay's clock next advanced "
+                 "(a backtest venue answers at the next recorded event or timer after its latency)")
     return text
 
 
@@ -361,7 +376,8 @@ def explain_command(i: int, rec: dict[str, Any] | None, rep: dict[str, Any] | No
         delta = rec["md_ts_init"] - rep["md_ts_init"]
         return (text + f", after different market-data events: live received {clock(rec['md_ts_init'])} (market "
                 f"{market_time(rec['md_ts_event'])}), replay {clock(rep['md_ts_init'])} (market {market_time(rep['md_ts_event'])}), "
-                f"{_ms(abs(delta))} {'later' if delta > 0 else 'earlier'} live; the fills before both were the same")
+                f"{_ms(abs(delta))} {'later' if delta > 0 else 'earlier'} live; the fills before both were the same"
+                + (f" ({wait})" if (wait := _wait_text(rec, rep, recorded, replayed)) else ""))
     return text + f", after the same market-data event (received {clock(rec['md_ts_init'])}), with the same fills before it"
 
 
@@ -408,25 +424,21 @@ def compare_live(recorded: RunRecord, replayed: RunRecord, market: Market) -> tu
         row["_ts"], row["ts"], row["order"], row["reason"] = c["ts"], c["ts"], c["order"], c.get("reason", "")
     for row, c in zip(rep_cmds, replayed.commands, strict=True):
         row["_ts"], row["ts"], row["order"], row["reason"] = c["ts"], c["ts"], c["order"], c.get("reason", "")
-    a_keys = [{k: r[k] for k in COMMAND_KEYS} for r in rec_cmds]
-    b_keys = [{k: r[k] for k in COMMAND_KEYS} for r in rep_cmds]
     counts["commands"] = (len(rec_cmds), len(rep_cmds))
-    i = first_divergence(a_keys, b_keys)
-    if i is not None:
-        rec = rec_cmds[i] if i < len(rec_cmds) else None
-        rep = rep_cmds[i] if i < len(rep_cmds) else None
+    hit = first_divergence_by(rec_cmds, rep_cmds, lambda r: r["strategy"], COMMAND_KEYS)
+    if hit is not None:
+        i, rec, rep = hit
         out.append(LiveDivergence("commands", i, rec and _strip(rec), rep and _strip(rep),
                                   explain_command(i, rec, rep, recorded, replayed, market)))
-    for name, rows_a, rows_b, explain in (
-        ("orders", recorded.order_rows(), replayed.order_rows(), explain_order),
-        ("fills", recorded.fill_rows(), replayed.fill_rows(), None),
+    for name, rows_a, rows_b, group, explain in (
+        ("orders", recorded.order_rows(), replayed.order_rows(), lambda r: _ordinal_key(r["ordinal"])[0], explain_order),
+        ("fills", recorded.fill_rows(), replayed.fill_rows(), lambda r: r["instrument_id"], None),
     ):
         counts[name] = (len(rows_a), len(rows_b))
-        i = first_divergence(rows_a, rows_b)
-        if i is None:
+        hit = first_divergence_by(rows_a, rows_b, group)
+        if hit is None:
             continue
-        a = rows_a[i] if i < len(rows_a) else None
-        b = rows_b[i] if i < len(rows_b) else None
+        i, a, b = hit
         if explain is not None:
             cause = explain(a, b, recorded, replayed, market)
         elif a is not None and b is not None and a["ordinal"] != b["ordinal"]:
@@ -437,6 +449,36 @@ def compare_live(recorded: RunRecord, replayed: RunRecord, market: Market) -> tu
             cause = explain_fill(a, b, recorded, replayed, market)
         out.append(LiveDivergence(name, i, a and _strip(a), b and _strip(b), cause))
     return counts, out
+
+
+def first_divergence_by(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]], group: Any,
+                        keys: Sequence[str] | None = None) -> tuple[int, dict[str, Any] | None, dict[str, Any] | None] | None:
+    """The first divergence of two sequences compared per group (per strategy or instrument:
+    the interleaving of independent strategies is timing, not a decision), as ``(index in the
+    recorded sequence, recorded row, replayed row)``: the group whose divergence comes first in
+    the recorded sequence (or, past its end, in the replayed one)."""
+    def split(rows: Sequence[dict[str, Any]]) -> dict[Any, list[tuple[int, dict[str, Any]]]]:
+        out: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
+        for n, r in enumerate(rows):
+            out.setdefault(group(r), []).append((n, r))
+        return out
+
+    def pick(r: dict[str, Any]) -> dict[str, Any]:
+        return {k: r[k] for k in keys} if keys is not None else r
+
+    ga, gb = split(a), split(b)
+    best: tuple[tuple[int, int], int, dict[str, Any] | None, dict[str, Any] | None] | None = None
+    for g in list(ga) + [g for g in gb if g not in ga]:
+        xa, xb = ga.get(g, []), gb.get(g, [])
+        i = first_divergence([pick(r) for _, r in xa], [pick(r) for _, r in xb])
+        if i is None:
+            continue
+        ra = xa[i] if i < len(xa) else None
+        rb = xb[i] if i < len(xb) else None
+        rank = (ra[0], 0) if ra is not None else (len(a), rb[0] if rb is not None else 0)
+        if best is None or rank < best[0]:
+            best = (rank, ra[0] if ra is not None else len(a), ra[1] if ra else None, rb[1] if rb else None)
+    return None if best is None else best[1:]
 
 
 # -- reading a run folder ------------------------------------------------------------------------

@@ -64,6 +64,7 @@ class ReplayReport:
     divergences: list[Divergence] = field(default_factory=list)
     mode: str = "backtest"
     market_data: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
@@ -131,7 +132,7 @@ def compare_runs(recorded: Path, replayed: Path) -> ReplayReport:
 def _write_report(report: ReplayReport) -> None:
     (report.replay_dir / "replay.json").write_text(json.dumps({
         "recorded": str(report.run_dir), "mode": report.mode, "identical": report.identical,
-        "counts": {k: list(v) for k, v in report.counts.items()}, "market_data": report.market_data,
+        "counts": {k: list(v) for k, v in report.counts.items()}, "market_data": report.market_data, "notes": report.notes,
         "divergences": [d.__dict__ for d in report.divergences]}, indent=2, default=str) + "\n")
 
 
@@ -187,6 +188,29 @@ def check_live_inputs(run_dir: Path) -> RunStarted:
     return started
 
 
+def live_notes(run_dir: Path) -> list[str]:
+    """What the replay cannot reproduce of a live run, from its records: runtime parameter
+    changes (the replay runs the starting configuration) and an unclean stop."""
+    from hftmm.eventlog.divergence import clock
+    from hftmm.eventlog.log import read_log
+    from hftmm.eventlog.recorded import MANIFEST, MARKET_DATA_DIR
+    from hftmm.eventlog.schema import ParamChange, RunEnded
+
+    notes = []
+    records = list(read_log(Path(run_dir) / "eventlog.jsonl"))
+    applied = [r for r in records if isinstance(r, ParamChange) and r.status == "applied"]
+    if applied:
+        notes.append(f"the live run applied {len(applied)} runtime parameter change(s), the first at {clock(applied[0].ts)} "
+                     f"({applied[0].changes}); the replay runs the configuration the run started with")
+    if not any(isinstance(r, RunEnded) for r in records):
+        notes.append("the live event log has no run_ended record: the node did not stop cleanly, and commands after its "
+                     "last flush are missing")
+    if not (Path(run_dir) / MARKET_DATA_DIR / MANIFEST).is_file():
+        notes.append(f"{Path(run_dir) / MARKET_DATA_DIR / MANIFEST} is missing: the recorder was not closed, so up to its "
+                     "last flush interval of market data may be missing")
+    return notes
+
+
 def replay_live(run_dir: Path, replays_dir: Path | None = None) -> ReplayReport:
     """Backtest a live run over its recorded market data and explain where it departs from the
     recorded commands, orders and fills (see the module docstring)."""
@@ -204,6 +228,6 @@ def replay_live(run_dir: Path, replays_dir: Path | None = None) -> ReplayReport:
     counts, divergences = compare_live(load_run_record(run_dir), load_run_record(replay_dir), market)
     report = ReplayReport(run_dir, replay_dir, counts,
                           [Divergence(d.sequence, d.index, d.recorded, d.replayed, d.cause) for d in divergences],
-                          mode="live", market_data=summary["market_data"])
+                          mode="live", market_data=summary["market_data"], notes=live_notes(run_dir))
     _write_report(report)
     return report

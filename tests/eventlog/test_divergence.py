@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -163,3 +164,37 @@ def test_the_analysis_and_the_schema_import_no_nautilus() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('nautilus_trader')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_notes_name_what_a_live_replay_cannot_reproduce(tmp_path: Path) -> None:
+    from hftmm.eventlog.log import EventLogWriter
+    from hftmm.eventlog.replay import live_notes
+    from hftmm.eventlog.schema import ParamChange, RunStarted
+
+    writer = EventLogWriter(tmp_path / "eventlog.jsonl")
+    writer.append(RunStarted(ts=T0, run_id="live-x", mode="live", config={}, seed=0, versions={}))
+    writer.append(ParamChange(ts=T0 + 3 * S, version=2, by="ops", changes={"strategy.gamma": 0.1}, status="applied"))
+    writer.flush()  # and no run_ended: the node died
+    (tmp_path / "market_data").mkdir()
+    notes = live_notes(tmp_path)
+    assert len(notes) == 3
+    assert "applied 1 runtime parameter change(s), the first at 04:00:03.000000 ({'strategy.gamma': 0.1})" in notes[0]
+    assert "no run_ended record" in notes[1]
+    assert f"{tmp_path / 'market_data' / 'manifest.json'} is missing" in notes[2]
+    writer.close(T0 + 9 * S)
+    (tmp_path / "market_data" / "manifest.json").write_text("{}")
+    assert len(live_notes(tmp_path)) == 1
+
+
+def test_strategies_are_compared_each_on_its_own() -> None:
+    a = cmd(T0, "submit", "A-1", 1, 10.0, T0)
+    b = {**cmd(T0, "submit", "B-1", 1, 20.0, T0), "strategy": "MM-002", "instrument": "BOLT.XNAS"}
+    b2 = {**cmd(T0 + S, "modify", "B-1", 1, 20.01, T0 + S), "strategy": "MM-002", "instrument": "BOLT.XNAS"}
+    a2 = cmd(T0 + 2 * S, "modify", "A-1", 1, 10.01, T0 + 2 * S)
+    # Another interleaving of the same per-strategy decisions is not a divergence.
+    assert compare_live(RunRecord([a, b, b2, a2]), RunRecord([b, a, a2, b2]), market())[1] == []
+    a3 = cmd(T0 + 2 * S, "modify", "A-1", 1, 10.02, T0 + S)
+    _, [d] = compare_live(RunRecord([a, b, b2, a2]), RunRecord([b, a, a3, b2]), market())
+    assert d.index == 3 and d.recorded["ordinal"] == "MM-001#0" and d.replayed["price"] == 10.02
+    assert "live modify BUY 100 @ 10.01" in d.cause and "replay modify BUY 100 @ 10.02" in d.cause
+    assert "after different market-data events" in d.cause and "1,000.0 ms later live" in d.cause
