@@ -190,7 +190,7 @@ def check_live_inputs(run_dir: Path) -> RunStarted:
 
 def live_notes(run_dir: Path) -> list[str]:
     """What the replay cannot reproduce of a live run, from its records: runtime parameter
-    changes (the replay runs the starting configuration) and an unclean stop."""
+    changes (the replay runs the starting configuration), an unclean stop, feed gaps."""
     from hftmm.eventlog.divergence import clock
     from hftmm.eventlog.log import read_log
     from hftmm.eventlog.recorded import MANIFEST, MARKET_DATA_DIR
@@ -205,6 +205,14 @@ def live_notes(run_dir: Path) -> list[str]:
     if not any(isinstance(r, RunEnded) for r in records):
         notes.append("the live event log has no run_ended record: the node did not stop cleanly, and commands after its "
                      "last flush are missing")
+    summary_path = Path(run_dir) / "summary.json"
+    if summary_path.is_file():
+        for gap in json.loads(summary_path.read_text()).get("market_data", {}).get("feed_gaps", []):
+            last = gap.get("last_gap") or {}
+            notes.append(f"the feed ({gap['client']}) was interrupted {gap['gaps']} time(s), {gap['gap_ns_total'] / 1e9:.3f} s in all"
+                         + (f" (the last from {clock(last.get('disconnected_ns'))} to {clock(last.get('reconnected_ns'))}: "
+                            f"{last.get('reason')})" if last else "")
+                         + "; what the node missed is missing from the recording and the replay too")
     if not (Path(run_dir) / MARKET_DATA_DIR / MANIFEST).is_file():
         notes.append(f"{Path(run_dir) / MARKET_DATA_DIR / MANIFEST} is missing: the recorder was not closed, so up to its "
                      "last flush interval of market data may be missing")

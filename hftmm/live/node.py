@@ -132,19 +132,25 @@ def market_data_summary(kernel: Any, run_dir: Path) -> dict[str, Any]:
         if isinstance(actor, MarketDataRecorder):
             actor.close()  # the node has stopped: everything its data clients published is in
     received = {"quote_tick": 0, "trade_tick": 0, "order_book_deltas": 0}
+    gaps: list[dict[str, Any]] = []
     for c in kernel.data_engine._clients.values():  # readonly in Cython; the engine has no public list
         if isinstance(c, PolygonDataClient):
-            parser = c.metrics()["parser"]
+            metrics = c.metrics()
+            parser = metrics["parser"]
             received["quote_tick"] += parser["quote_ticks"]
             received["trade_tick"] += parser["trade_ticks"]
             received["order_book_deltas"] += parser["book_events"]
+            if metrics["gaps"]:
+                gaps.append({"client": c.id.value, "gaps": metrics["gaps"], "gap_ns_total": metrics["gap_ns_total"],
+                             "last_gap": metrics["last_gap"]})
     recorded = dict.fromkeys(received, 0)
     manifest = run_dir / MARKET_DATA_DIR / "manifest.json"
     if manifest.is_file():
         for key, n in json.loads(manifest.read_text())["counts"].items():
             kind = key.split("/", 1)[0]
             recorded[kind] = recorded.get(kind, 0) + n
-    return {"market_data": {"path": MARKET_DATA_DIR, "received": received, "recorded": recorded}}
+    # Feed gaps (reconnections): what the node missed is missing from the recording and its replay too.
+    return {"market_data": {"path": MARKET_DATA_DIR, "received": received, "recorded": recorded, "feed_gaps": gaps}}
 
 
 def _cache(config: LiveConfig) -> CacheConfig | None:

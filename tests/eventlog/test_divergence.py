@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,12 @@ def test_notes_name_what_a_live_replay_cannot_reproduce(tmp_path: Path) -> None:
     writer.close(T0 + 9 * S)
     (tmp_path / "market_data" / "manifest.json").write_text("{}")
     assert len(live_notes(tmp_path)) == 1
+    gap = {"client": "POLYGON", "gaps": 2, "gap_ns_total": 3_500_000_000,
+           "last_gap": {"disconnected_ns": T0 + 5 * S, "reconnected_ns": T0 + 7 * S, "reason": "connection lost"}}
+    (tmp_path / "summary.json").write_text(json.dumps({"market_data": {"feed_gaps": [gap]}}))
+    notes = live_notes(tmp_path)
+    assert notes[1] == ("the feed (POLYGON) was interrupted 2 time(s), 3.500 s in all (the last from 04:00:05.000000 to "
+                        "04:00:07.000000: connection lost); what the node missed is missing from the recording and the replay too")
 
 
 def test_strategies_are_compared_each_on_its_own() -> None:
