@@ -6,10 +6,9 @@ instrument with the same trading window and session close (recorded in ``run_sta
 same risk chain, and the config's ``venue`` section (book type, queue position, latency, fees) as
 the simulated venue that stands in for the real one.
 
-The recorded objects are fed to the engine in the order the node received them: by receive time
-(``ts_init``, the node's wall clock, which becomes the backtest's clock), and within one WebSocket
-frame (one ``ts_init``) by ``ts_event``, a quote's tick before its book event, as the data client
-published them. Book deltas go in as the ``OrderBookDeltas`` events the node received, so the
+The recorded objects are fed to the engine in the order the node received them (their recorded
+arrival numbers); their receive time (``ts_init``, the node's wall clock) becomes the backtest's
+clock. Book deltas go in as the ``OrderBookDeltas`` events the node received, so the
 strategy reacts to the same events. The engine does not pass orders through a network: the
 configured latency model replaces the real round trip.
 """
@@ -42,14 +41,22 @@ def _window(started: RunStarted, config: Any) -> dict[str, int | None]:
 
 
 def merged_market_data(recorded: dict[str, dict[str, list[Any]]]) -> list[Any]:
-    """Every recorded object of every instrument in the order the node received them."""
+    """Every recorded object of every instrument in the order the node received them: by the
+    recorded arrival numbers when every object has one, else (a run recorded without them, or a
+    crash between a flush's data and its numbers) by receive time, then event time, a quote's tick
+    before its book event."""
+    arrival = recorded.get("arrival", {})
+    complete = all(len(arrival.get(f"{kind}/{iid}", [])) == len(objects)
+                   for kind in _RANK for iid, objects in recorded.get(kind, {}).items())
     keyed = []
     for kind, rank in _RANK.items():
-        for objects in recorded.get(kind, {}).values():
+        for iid, objects in recorded.get(kind, {}).items():
+            numbers = arrival.get(f"{kind}/{iid}", [])
             for n, obj in enumerate(objects):
-                keyed.append((obj.ts_init, obj.ts_event, rank, n, obj))
-    keyed.sort(key=lambda k: k[:4])
-    return [k[4] for k in keyed]
+                key = (numbers[n],) if complete else (obj.ts_init, obj.ts_event, rank, n)
+                keyed.append((key, obj))
+    keyed.sort(key=lambda k: k[0])
+    return [k[1] for k in keyed]
 
 
 def add_in_order(engine: Any, data: list[Any]) -> None:

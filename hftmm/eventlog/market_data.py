@@ -14,15 +14,17 @@ Layout (``RUN_DIR/market_data/``), Nautilus's own stream layout and schemas:
   ``order_book_deltas/<instrument_id>.feather`` (the deltas of each ``OrderBookDeltas`` event in
   order, the last one flagged ``F_LAST``);
 - ``equity/<instrument_id>.feather``: the instrument as the node had it;
+- ``arrival/<type>/<instrument_id>.feather``: the node-wide arrival number of each object (of each
+  book event), so a replay feeds every type and instrument in exactly the received order;
 - ``manifest.json`` (written when the stopped node's files are closed): counts per type and
   instrument.
 
 An Arrow IPC stream is readable up to its last complete batch, so a cut file loses only the batch
 being written; Parquet would lose the whole file without its footer.
 
-Writing each object as it arrives (what ``StreamingConfig`` does) cost 250-500 µs per object on
-the event loop here; the recorder's append costs 0.6 µs, and the batch 3.4 µs per object once a
-second (``bench/bench_market_recorder.py``, docs/benchmarks.md).
+Writing each object as it arrives (what ``StreamingConfig`` does) cost 150-500 µs per object on
+the event loop here; the recorder's append costs 0.6-0.7 µs, and the batch 3.0-3.4 µs per object
+once a second (``bench/bench_market_recorder.py``, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.serialization.arrow.serializer import ArrowSerializer
 
 from hftmm.eventlog.replay import ReplayError
-from hftmm.eventlog.recorded import F_LAST, MANIFEST, MARKET_DATA_DIR, read_stream
+from hftmm.eventlog.recorded import ARRIVAL_DIR, F_LAST, MANIFEST, MARKET_DATA_DIR, read_stream
 
 # Folder per recorded type (Nautilus's class_to_filename names).
 KINDS: dict[str, type] = {"quote_tick": QuoteTick, "trade_tick": TradeTick, "order_book_deltas": OrderBookDelta}
@@ -100,7 +102,9 @@ class MarketDataRecorder(Actor):
     def __init__(self, config: MarketDataRecorderConfig) -> None:
         super().__init__(config)
         self.root = Path(config.path)
-        self._buffers: dict[tuple[str, str], list[Any]] = {}
+        # (objects, their arrival numbers) per (type, instrument) since the last flush.
+        self._buffers: dict[tuple[str, str], tuple[list[Any], list[int]]] = {}
+        self._arrival = 0
         self._streams: dict[tuple[str, str], _Stream] = {}
         self.counts: Counter[str] = Counter()  # "<kind>/<instrument>" -> objects (deltas: events)
         self.delta_counts: Counter[str] = Counter()  # instrument -> single deltas
@@ -124,29 +128,31 @@ class MarketDataRecorder(Actor):
         self.clock.set_timer("hftmm-market-data-flush", timedelta(seconds=self.config.flush_interval_s),
                              callback=lambda _: self.flush())
 
-    def _buffer(self, kind: str, iid: str) -> list[Any]:
-        key = (kind, iid)
-        buf = self._buffers.get(key)
+    def _add(self, kind: str, iid: str, obj: Any) -> None:
+        buf = self._buffers.get((kind, iid))
         if buf is None:
-            buf = self._buffers[key] = []
-        return buf
+            buf = self._buffers[(kind, iid)] = ([], [])
+        buf[0].append(obj)
+        buf[1].append(self._arrival)
+        self._arrival += 1
 
     def _on_quote(self, tick: QuoteTick) -> None:
-        self._buffer("quote_tick", tick.instrument_id.value).append(tick)
+        self._add("quote_tick", tick.instrument_id.value, tick)
 
     def _on_trade(self, tick: TradeTick) -> None:
-        self._buffer("trade_tick", tick.instrument_id.value).append(tick)
+        self._add("trade_tick", tick.instrument_id.value, tick)
 
     def _on_deltas(self, deltas: OrderBookDeltas) -> None:
-        self._buffer("order_book_deltas", deltas.instrument_id.value).append(deltas)
+        self._add("order_book_deltas", deltas.instrument_id.value, deltas)
 
     def flush(self) -> None:
         """Serialize what is buffered (one batch per type and instrument) and append it."""
-        for (kind, iid), buf in self._buffers.items():
+        for (kind, iid), (buf, arrivals) in self._buffers.items():
             if not buf:
                 continue
-            objects = buf[:]
+            objects, numbers = buf[:], arrivals[:]
             buf.clear()
+            arrivals.clear()
             self.counts[f"{kind}/{iid}"] += len(objects)
             if kind == "order_book_deltas":
                 objects = [d for event in objects for d in event.deltas]
@@ -155,6 +161,12 @@ class MarketDataRecorder(Actor):
             if stream is None:
                 stream = self._streams[(kind, iid)] = _Stream(self.root / kind / f"{iid}.feather")
             stream.write(ArrowSerializer.serialize_batch(objects, KINDS[kind]))
+            # Written after the data: a crash between the two leaves data without arrival numbers,
+            # and the reader falls back to ordering by time (never the other way round).
+            order = self._streams.get(("arrival/" + kind, iid))
+            if order is None:
+                order = self._streams[("arrival/" + kind, iid)] = _Stream(self.root / ARRIVAL_DIR / kind / f"{iid}.feather")
+            order.write(pa.table({"arrival": pa.array(numbers, pa.uint64())}))
 
     def on_stop(self) -> None:
         """Write what is buffered. The files stay open: the data client still publishes until the
@@ -196,7 +208,8 @@ def _book_events(deltas: list[OrderBookDelta]) -> list[OrderBookDeltas]:
 def read_market_data(run_dir: Path, instruments: list[str]) -> dict[str, dict[str, list[Any]]]:
     """``{kind: {instrument: [objects]}}`` of a live run's recorded market data (book deltas
     regrouped into the ``OrderBookDeltas`` events the node received), plus
-    ``{"equity": {instrument: [instrument]}}``.
+    ``{"equity": {instrument: [instrument]}}`` and ``{"arrival": {"<kind>/<instrument>": [arrival
+    number per object]}}`` (empty lists for runs recorded without them).
 
     Raises
     ------
@@ -209,7 +222,7 @@ def read_market_data(run_dir: Path, instruments: list[str]) -> dict[str, dict[st
     if not root.is_dir():
         raise MarketDataError(f"{root}: missing: the live run recorded no market data (recorded before live "
                               "replay existed, or the node stopped before its first flush)")
-    out: dict[str, dict[str, list[Any]]] = {kind: {} for kind in (*KINDS, "equity")}
+    out: dict[str, dict[str, list[Any]]] = {kind: {} for kind in (*KINDS, "equity", "arrival")}
     found = False
     for kind, cls in (*KINDS.items(), ("equity", Equity)):
         for iid in instruments:
@@ -224,6 +237,10 @@ def read_market_data(run_dir: Path, instruments: list[str]) -> dict[str, dict[st
                 objects = cls.from_pyo3_list(objects)  # the Rust decoder hands back PyO3 objects
             out[kind][iid] = _book_events(objects) if kind == "order_book_deltas" else objects
             found = found or kind != "equity"
+            if kind != "equity":
+                numbers = read_stream(root / ARRIVAL_DIR / kind / f"{iid}.feather") \
+                    if (root / ARRIVAL_DIR / kind / f"{iid}.feather").is_file() else None
+                out["arrival"][f"{kind}/{iid}"] = numbers["arrival"].to_pylist() if numbers is not None else []
     if not found:
         wanted = ", ".join(str(root / k / f"{i}.feather") for k in KINDS for i in instruments)
         raise MarketDataError(f"{root}: no recorded market data in it (looked for {wanted})")

@@ -15,6 +15,7 @@ import pyarrow.ipc as ipc
 
 MARKET_DATA_DIR = "market_data"
 MANIFEST = "manifest.json"
+ARRIVAL_DIR = "arrival"
 KIND_DIRS = ("quote_tick", "trade_tick", "order_book_deltas")
 _SCALE = 10**16  # Nautilus FIXED_PRECISION (high-precision build)
 F_LAST = 128  # RecordFlag.F_LAST

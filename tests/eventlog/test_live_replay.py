@@ -18,7 +18,7 @@ import pytest
 from hftmm.config import parse_live_config
 from hftmm.eventlog.divergence import clock
 from hftmm.eventlog.log import read_run_started
-from hftmm.eventlog.recorded import recorded_book_events, recorded_quotes, recorded_trades
+from hftmm.eventlog.recorded import read_stream, recorded_book_events, recorded_quotes, recorded_trades
 from hftmm.live.demo import run_demo_live
 from tests.backtest.synthetic_catalog import build_catalog
 
@@ -55,6 +55,10 @@ def test_the_node_records_every_market_data_object_it_received(live_run: tuple[P
     assert len(recorded_book_events(run_dir, "ACME.XNYS")) == md["received"]["order_book_deltas"]
     assert len(recorded_quotes(run_dir, "ACME.XNYS")) == md["received"]["quote_tick"]
     assert len(recorded_trades(run_dir, "ACME.XNYS")) == md["received"]["trade_tick"]
+    arrivals = [read_stream(run_dir / "market_data" / "arrival" / kind / "ACME.XNYS.feather")["arrival"].to_pylist()
+                for kind in ("quote_tick", "order_book_deltas", "trade_tick")]
+    assert sorted(n for a in arrivals for n in a) == list(range(sum(md["received"].values()))), \
+        "every object the node received has its own arrival number"
     started = read_run_started(run_dir / "eventlog.jsonl")
     assert started.data["market_data"] == "market_data" and started.data["strategy_window"]["close_ns"] > 0
 

@@ -35,3 +35,18 @@ def test_a_stream_cut_mid_batch_keeps_the_batches_flushed_before(tmp_path: Path)
     assert read_stream(path) is None
     path.write_bytes(whole[: sizes[0] - 8])  # the schema, no complete batch
     assert read_stream(path) is None
+
+
+def test_replayed_data_follows_the_recorded_arrival_order_or_else_time() -> None:
+    from types import SimpleNamespace as O
+
+    from hftmm.engine.live_replay import merged_market_data
+
+    q1, d1 = O(ts_init=10, ts_event=5, n="q1"), O(ts_init=10, ts_event=5, n="d1")
+    t1, q2, d2 = O(ts_init=10, ts_event=3, n="t1"), O(ts_init=10, ts_event=6, n="q2"), O(ts_init=20, ts_event=7, n="d2")
+    recorded = {"quote_tick": {"A": [q1, q2]}, "order_book_deltas": {"A": [d1, d2]}, "trade_tick": {"A": [t1]},
+                # A frame whose messages were not in event-time order: q1, d1, then the older trade t1.
+                "arrival": {"quote_tick/A": [0, 3], "order_book_deltas/A": [1, 4], "trade_tick/A": [2]}}
+    assert [o.n for o in merged_market_data(recorded)] == ["q1", "d1", "t1", "q2", "d2"]
+    recorded["arrival"]["trade_tick/A"] = []  # a crash cut the last arrival numbers: by time instead
+    assert [o.n for o in merged_market_data(recorded)] == ["t1", "q1", "d1", "q2", "d2"]
