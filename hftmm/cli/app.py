@@ -946,12 +946,14 @@ def replay(
     if report.market_data:
         out.print("recorded market data replayed: " + ", ".join(f"{n:,} {k}" for k, n in report.market_data.items()))
     out.print(f"replay run folder: {report.replay_dir}")
+    from rich.markup import escape
+
     for note in report.notes:
-        out.print(f"note: {note}", highlight=False, soft_wrap=True)
+        out.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
     for d in report.divergences:
         if report.mode == "live":
-            out.print(f"[bold]{d.sequence}[/] diverge first at #{d.index}:\n  recorded {d.recorded}\n  replayed {d.replayed}\n"
-                      f"  cause: {d.cause}", highlight=False, soft_wrap=True)
+            out.print(f"[bold]{d.sequence}[/] diverge first at #{d.index}:\n  recorded {escape(str(d.recorded))}\n"
+                      f"  replayed {escape(str(d.replayed))}\n  cause: {escape(d.cause)}", highlight=False, soft_wrap=True)
         else:
             err.print(f"[red]{d.sequence}[/] differ first at #{d.index}:\n  recorded {d.recorded}\n  replayed {d.replayed}", highlight=False)
     if not report.identical and report.mode != "live":

@@ -119,8 +119,8 @@ def run_live_replay(run_dir: Path, started: RunStarted, replay_dir: Path) -> dic
     replay_dir.mkdir(parents=True, exist_ok=False)
     replay_id = replay_dir.name
 
-    # A catalog of the recorded data: the engine's instruments, the report's NBBO, and a copy the
-    # operator can backtest again with hftmm backtest.
+    # A catalog of the recorded data (stamped with receive times): the engine's instruments and
+    # the replay report's NBBO.
     catalog_path = replay_dir / "catalog"
     catalog = ParquetDataCatalog(str(catalog_path))
     equities = [objs[0] for objs in recorded["equity"].values() if objs]
