@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def hftmm(*args: str) -> subprocess.CompletedProcess[str]:
     # A fresh process: Nautilus does not support a backtest engine after a live node in one process.
     return subprocess.run([sys.executable, "-m", "hftmm", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={"COLUMNS": "400", "PATH": "/usr/bin:/bin"}, timeout=600)
+                          env={**os.environ, "COLUMNS": "400"}, timeout=600)
 
 
 @pytest.fixture(scope="module")
