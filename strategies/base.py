@@ -189,6 +189,7 @@ class MarketMakingStrategy(Strategy):
         # ts_init of the book event being handled: orders carry it as an ``md=<ns>`` tag so that a
         # live execution client can measure tick-to-trade (adapters/fix/execution.py reads it).
         self._md_ts_init = 0
+        self._md_ts_event = 0
         # How old the state taken over from the previous node was (None: started fresh).
         self.restored_state_age_s: float | None = None
 
@@ -358,6 +359,7 @@ class MarketMakingStrategy(Strategy):
         """Build the market state, ask the plugin for quotes, and work the orders."""
         started = time.perf_counter_ns()
         self._md_ts_init = deltas.ts_init
+        self._md_ts_event = deltas.ts_event
         cfg = self.params
         book: OrderBook | None = self.cache.order_book(cfg.instrument_id)
         if book is None:
@@ -454,7 +456,8 @@ class MarketMakingStrategy(Strategy):
             ts=self.clock.timestamp_ns(), strategy=self.id.value, instrument=self.params.instrument_id.value,
             kind="submit" if kind == "new" else kind, order=order.client_order_id.value, side=side, quantity=quantity,
             price=None if math.isnan(price) else price, order_type=order.order_type.name, post_only=post_only,
-            reduce_only=reduce_only, allowed=allowed, plugin=plugin, reason=reason))
+            reduce_only=reduce_only, allowed=allowed, plugin=plugin, reason=reason,
+            md_ts_init=self._md_ts_init, md_ts_event=self._md_ts_event))
         return allowed
 
     def _cancel(self, order: Order) -> None:

@@ -941,7 +941,10 @@ def replay(
     project: Annotated[str | None, typer.Option(help="Instead of re-running: 'positions' rebuilds positions and PnL from the events and checks them.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where the replay's run folder goes (default RUN_DIR/replays).")] = None,
 ) -> None:
-    """Re-run a recorded backtest and check it reproduces the same commands, orders and fills (exit 1 if not)."""
+    """Re-run a recorded run and compare commands, orders and fills.
+
+    A backtest must reproduce itself exactly (exit 1 if not). A live run is backtested over the market data it recorded; the first divergence of each sequence is printed with its cause (exit 0: a live run is not expected to reproduce exactly).
+    """
     if project is not None:
         _replay_project(run_dir, project)
         return
@@ -952,12 +955,25 @@ def replay(
     table = Table("sequence", "recorded", "replayed", "result", box=box.SIMPLE_HEAD)
     diverged = {d.sequence: d for d in report.divergences}
     for name, (a, b) in report.counts.items():
-        table.add_row(name, f"{a:,}", f"{b:,}", "[red]diverges" if name in diverged else "[green]identical")
+        result = "[red]diverges" if report.mode != "live" else f"[yellow]#{diverged[name].index}" if name in diverged else ""
+        table.add_row(name, f"{a:,}", f"{b:,}", result if name in diverged else "[green]identical")
+    if report.mode == "live":
+        table.columns[-1].header = "first divergence"
     out.print(table)
+    if report.market_data:
+        out.print("recorded market data replayed: " + ", ".join(f"{n:,} {k}" for k, n in report.market_data.items()))
     out.print(f"replay run folder: {report.replay_dir}")
+    from rich.markup import escape
+
+    for note in report.notes:
+        out.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
     for d in report.divergences:
-        err.print(f"[red]{d.sequence}[/] differ first at #{d.index}:\n  recorded {d.recorded}\n  replayed {d.replayed}", highlight=False)
-    if not report.identical:
+        if report.mode == "live":
+            out.print(f"[bold]{d.sequence}[/] diverge first at #{d.index}:\n  recorded {escape(str(d.recorded))}\n"
+                      f"  replayed {escape(str(d.replayed))}\n  cause: {escape(d.cause)}", highlight=False, soft_wrap=True)
+        else:
+            err.print(f"[red]{d.sequence}[/] differ first at #{d.index}:\n  recorded {d.recorded}\n  replayed {d.replayed}", highlight=False)
+    if not report.identical and report.mode != "live":
         raise typer.Exit(1)
 
 

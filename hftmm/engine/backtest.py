@@ -22,11 +22,7 @@ from nautilus_trader.config import (
     BacktestDataConfig,
     BacktestEngineConfig,
     BacktestRunConfig,
-    BacktestVenueConfig,
     ImportableActorConfig,
-    ImportableFeeModelConfig,
-    ImportableFillModelConfig,
-    ImportableLatencyModelConfig,
     LoggingConfig,
     RiskEngineConfig,
     StreamingConfig,
@@ -55,9 +51,8 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
 from hftmm.config import HftmmConfig, config_to_builtins
-from hftmm.config.schema import instrument_venue
 from hftmm.engine import run_folder
-from hftmm.engine.components import control_actor_config, risk_actor_config, strategy_configs
+from hftmm.engine.components import backtest_venue_configs, control_actor_config, risk_actor_config, strategy_configs
 from hftmm.engine.event_recorder import EventRecorder
 from hftmm.engine.session import day_bounds_utc_ns, et_to_utc_ns
 from hftmm.risk.actor import RiskActor
@@ -202,42 +197,7 @@ def build_run_config(
     if trading_end <= trading_start:
         raise BacktestError(f"backtest.trading_end {bt.trading_end} is not after trading_start {bt.trading_start}")
 
-    venues = []
-    for name in sorted({instrument_venue(i) for i in bt.instruments}):
-        venues.append(
-            BacktestVenueConfig(
-                name=name,
-                oms_type=venue.oms_type,
-                account_type=venue.account_type,
-                starting_balances=[venue.starting_balance],
-                base_currency=venue.starting_balance.split()[1],
-                book_type=venue.book_type,
-                trade_execution=venue.trade_execution,
-                queue_position=venue.queue_position,
-                liquidity_consumption=venue.liquidity_consumption,
-                bar_execution=venue.bar_execution,
-                fill_model=ImportableFillModelConfig(
-                    fill_model_path="nautilus_trader.backtest.models:FillModel",
-                    config_path="nautilus_trader.backtest.config:FillModelConfig",
-                    config={"prob_fill_on_limit": venue.prob_fill_on_limit, "prob_slippage": 0.0, "random_seed": bt.seed},
-                ),
-                latency_model=ImportableLatencyModelConfig(
-                    latency_model_path="nautilus_trader.backtest.models:LatencyModel",
-                    config_path="nautilus_trader.backtest.config:LatencyModelConfig",
-                    config={
-                        "base_latency_nanos": venue.latency.base_ns,
-                        "insert_latency_nanos": venue.latency.insert_ns,
-                        "update_latency_nanos": venue.latency.update_ns,
-                        "cancel_latency_nanos": venue.latency.cancel_ns,
-                    },
-                ),
-                fee_model=ImportableFeeModelConfig(
-                    fee_model_path="hftmm.engine.fees:PerShareFeeModel",
-                    config_path="hftmm.engine.fees:PerShareFeeModelConfig",
-                    config={"maker_per_share": venue.fees.maker_per_share, "taker_per_share": venue.fees.taker_per_share},
-                ),
-            ),
-        )
+    venues = backtest_venue_configs(venue, list(bt.instruments), bt.seed)
 
     data = [
         BacktestDataConfig(

@@ -1,14 +1,62 @@
-"""The Nautilus component configs both assemblies (backtest and live) build the same way: one
-strategy per instrument, the risk actor and the control actor."""
+"""The Nautilus component configs the assemblies (backtest, live, and the replay of a live run)
+build the same way: one strategy per instrument, the risk actor, the control actor, and the
+simulated venues of a backtest."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from nautilus_trader.config import ImportableActorConfig, ImportableStrategyConfig
+from nautilus_trader.config import (
+    BacktestVenueConfig,
+    ImportableActorConfig,
+    ImportableFeeModelConfig,
+    ImportableFillModelConfig,
+    ImportableLatencyModelConfig,
+    ImportableStrategyConfig,
+)
 
-from hftmm.config.schema import ControlConfig, RiskConfig, StrategySection
+from hftmm.config.schema import ControlConfig, RiskConfig, StrategySection, VenueConfig, instrument_venue
+
+
+def backtest_venue_configs(venue: VenueConfig, instruments: list[str], seed: int) -> list[BacktestVenueConfig]:
+    """One simulated venue per listing venue (MIC) of ``instruments``: book type, queue position,
+    trade execution, explicit latency and per-share fees from the ``venue`` section."""
+    return [
+        BacktestVenueConfig(
+            name=name,
+            oms_type=venue.oms_type,
+            account_type=venue.account_type,
+            starting_balances=[venue.starting_balance],
+            base_currency=venue.starting_balance.split()[1],
+            book_type=venue.book_type,
+            trade_execution=venue.trade_execution,
+            queue_position=venue.queue_position,
+            liquidity_consumption=venue.liquidity_consumption,
+            bar_execution=venue.bar_execution,
+            fill_model=ImportableFillModelConfig(
+                fill_model_path="nautilus_trader.backtest.models:FillModel",
+                config_path="nautilus_trader.backtest.config:FillModelConfig",
+                config={"prob_fill_on_limit": venue.prob_fill_on_limit, "prob_slippage": 0.0, "random_seed": seed},
+            ),
+            latency_model=ImportableLatencyModelConfig(
+                latency_model_path="nautilus_trader.backtest.models:LatencyModel",
+                config_path="nautilus_trader.backtest.config:LatencyModelConfig",
+                config={
+                    "base_latency_nanos": venue.latency.base_ns,
+                    "insert_latency_nanos": venue.latency.insert_ns,
+                    "update_latency_nanos": venue.latency.update_ns,
+                    "cancel_latency_nanos": venue.latency.cancel_ns,
+                },
+            ),
+            fee_model=ImportableFeeModelConfig(
+                fee_model_path="hftmm.engine.fees:PerShareFeeModel",
+                config_path="hftmm.engine.fees:PerShareFeeModelConfig",
+                config={"maker_per_share": venue.fees.maker_per_share, "taker_per_share": venue.fees.taker_per_share},
+            ),
+        )
+        for name in sorted({instrument_venue(i) for i in instruments})
+    ]
 
 
 def strategy_configs(

@@ -1,7 +1,8 @@
 """Positions and PnL rebuilt from a run's events alone, checked against its recorded reports.
 
-The fills come from the Nautilus event stream (``stream/**/order_filled_0.feather``), the marks
-from the recorded NBBO (``market.parquet``); positions are rebuilt with hftmm's average-cost
+The fills come from the Nautilus event stream (``stream/**/order_filled_*.feather``), the marks
+from the recorded NBBO (``market.parquet`` of a backtest, the last recorded quote tick of a live
+run); positions are rebuilt with hftmm's average-cost
 position keeper (``hftmm.risk.positions``). Each instrument's net position, realized PnL (net of
 fees, as Nautilus reports it), fees and unrealized PnL (the open position marked where it would
 close: at the bid when long, the ask when short) are compared with ``summary.json``.
@@ -16,9 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.ipc as ipc
-
+from hftmm.eventlog.recorded import read_stream, recorded_quotes
 from hftmm.risk.positions import PositionBook
 
 TOLERANCE = 0.005  # dollars: Nautilus rounds money to the cent
@@ -54,15 +53,20 @@ class ProjectedPosition:
 
 def stream_fills(run_dir: Path) -> pd.DataFrame:
     """The ``OrderFilled`` events of the run's stream, in event order."""
-    files = sorted((Path(run_dir) / "stream").glob("**/order_filled_0.feather"))
+    # A backtest's recorder writes order_filled_0.feather; Nautilus's live writer names its files
+    # order_filled_<creation ns>.feather (several when it rotates).
+    files = sorted((Path(run_dir) / "stream").glob("**/order_filled_*.feather"))
     if not files:
         if not (Path(run_dir) / "stream").exists():
             raise ProjectionError(f"{run_dir}/stream: the run recorded no event stream (backtest.event_stream = 'off')")
         return pd.DataFrame(columns=["strategy_id", "instrument_id", "order_side", "last_qty", "last_px", "commission", "ts_event"])
     tables = []
     for path in files:
-        with pa.OSFile(str(path), "rb") as source:
-            tables.append(ipc.open_stream(source).read_all().to_pandas())
+        table = read_stream(path)  # a live node's file may end in a batch cut by a crash
+        if table is not None:
+            tables.append(table.to_pandas())
+    if not tables:
+        return pd.DataFrame(columns=["strategy_id", "instrument_id", "order_side", "last_qty", "last_px", "commission", "ts_event"])
     df = pd.concat(tables, ignore_index=True)
     return df.sort_values("ts_event", kind="stable").reset_index(drop=True)
 
@@ -105,14 +109,20 @@ def project_positions(run_dir: Path) -> list[ProjectedPosition]:
 
 
 def _closing_marks(run_dir: Path, book: PositionBook) -> dict[str, float]:
-    """The last recorded NBBO side a position would close at (bid when long, ask when short)."""
+    """The last recorded NBBO side a position would close at (bid when long, ask when short):
+    from ``market.parquet`` (a backtest) or the last quote tick the node received (a live run's
+    ``market_data/``: the quote its portfolio last marked at)."""
     path = run_dir / "market.parquet"
-    if not path.is_file():
-        return {}
-    market = pd.read_parquet(path).sort_values("ts_event", kind="stable")
-    last = market.groupby("instrument_id").tail(1).set_index("instrument_id")
     marks = {}
+    if path.is_file():
+        market = pd.read_parquet(path).sort_values("ts_event", kind="stable")
+        last = market.groupby("instrument_id").tail(1).set_index("instrument_id")
+        for iid, pos in book.by_instrument.items():
+            if iid in last.index and pos.quantity:
+                marks[iid] = float(last.at[iid, "bid_price" if pos.quantity > 0 else "ask_price"])
+        return marks
     for iid, pos in book.by_instrument.items():
-        if iid in last.index and pos.quantity:
-            marks[iid] = float(last.at[iid, "bid_price" if pos.quantity > 0 else "ask_price"])
+        quotes = recorded_quotes(run_dir, iid)
+        if len(quotes) and pos.quantity:
+            marks[iid] = float(quotes["bid" if pos.quantity > 0 else "ask"].iloc[-1])
     return marks

@@ -9,7 +9,9 @@ The log complements Nautilus's event stream (order, position and account events,
 - ``quote``: a strategy's quote intent, each time its target quotes change (prices in dollars,
   sizes in shares, best level first);
 - ``command``: every order command a strategy wanted to send (submit, modify, cancel) with the risk
-  chain's verdict: ``allowed = false`` commands were never sent;
+  chain's verdict: ``allowed = false`` commands were never sent; ``md_ts_init``/``md_ts_event``
+  name the market-data event the strategy had last seen (the one its decision followed), which is
+  how a live run's decisions are aligned with a replay's (live times are wall-clock);
 - ``param_change``: a runtime parameter version (applied, rejected, rolled back);
 - ``run_ended``: counts, so a truncated log is detectable.
 """
@@ -65,6 +67,8 @@ class Command(msgspec.Struct, tag="command", kw_only=True):
     allowed: bool = True
     plugin: str = ""
     reason: str = ""
+    md_ts_init: int = 0
+    md_ts_event: int = 0
 
 
 class ParamChange(msgspec.Struct, tag="param_change", kw_only=True):

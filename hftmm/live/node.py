@@ -38,6 +38,7 @@ from hftmm.engine.backtest import STREAMED_EVENT_TYPES
 from hftmm.engine.components import control_actor_config, risk_actor_config, strategy_configs
 from hftmm.engine.session import et_to_utc_ns
 from hftmm.eventlog.inputs import run_versions
+from hftmm.eventlog.market_data import MARKET_DATA_DIR
 from hftmm.risk.actor import RiskActor
 
 ET = ZoneInfo("America/New_York")
@@ -58,12 +59,18 @@ def new_live_run_id() -> str:
     return "live-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
-def _strategies(config: LiveConfig, today: dt.date) -> list[ImportableStrategyConfig]:
+def strategy_window(config: LiveConfig, today: dt.date) -> dict[str, int | None]:
+    """The strategies' trading window and session close on ``today`` (UTC ns; None: unbounded),
+    recorded in ``run_started`` so a replay builds the same strategies."""
     live = config.live
-    start = et_to_utc_ns(today, live.trading_start) if live.trading_start else None
-    end = et_to_utc_ns(today, live.trading_end) if live.trading_end else None
-    return strategy_configs(config.strategy, list(live.instruments), start, end, et_to_utc_ns(today, "16:00"),
-                            live=True)
+    return {"start_ns": et_to_utc_ns(today, live.trading_start) if live.trading_start else None,
+            "end_ns": et_to_utc_ns(today, live.trading_end) if live.trading_end else None,
+            "close_ns": et_to_utc_ns(today, "16:00")}
+
+
+def _strategies(config: LiveConfig, window: dict[str, int | None]) -> list[ImportableStrategyConfig]:
+    return strategy_configs(config.strategy, list(config.live.instruments), window["start_ns"], window["end_ns"],
+                            window["close_ns"], live=True)
 
 
 def exec_client_configs(config: LiveConfig, fencing_epoch: int = 0) -> dict[str, Any]:
@@ -113,6 +120,39 @@ def latency_summary(kernel: Any) -> dict[str, Any]:
     return {"latency": out}
 
 
+def market_data_summary(kernel: Any, run_dir: Path) -> dict[str, Any]:
+    """Close the market-data recorder of a stopped node and return what the node's Polygon data
+    clients handed to the engine (their parsers' counters) next to what the recorder wrote
+    (``market_data/manifest.json``), per type."""
+    from adapters.polygon.data import PolygonDataClient
+
+    from hftmm.eventlog.market_data import MarketDataRecorder
+
+    for actor in kernel.trader.actors():
+        if isinstance(actor, MarketDataRecorder):
+            actor.close()  # the node has stopped: everything its data clients published is in
+    received = {"quote_tick": 0, "trade_tick": 0, "order_book_deltas": 0}
+    gaps: list[dict[str, Any]] = []
+    for c in kernel.data_engine._clients.values():  # readonly in Cython; the engine has no public list
+        if isinstance(c, PolygonDataClient):
+            metrics = c.metrics()
+            parser = metrics["parser"]
+            received["quote_tick"] += parser["quote_ticks"]
+            received["trade_tick"] += parser["trade_ticks"]
+            received["order_book_deltas"] += parser["book_events"]
+            if metrics["gaps"]:
+                gaps.append({"client": c.id.value, "gaps": metrics["gaps"], "gap_ns_total": metrics["gap_ns_total"],
+                             "last_gap": metrics["last_gap"]})
+    recorded = dict.fromkeys(received, 0)
+    manifest = run_dir / MARKET_DATA_DIR / "manifest.json"
+    if manifest.is_file():
+        for key, n in json.loads(manifest.read_text())["counts"].items():
+            kind = key.split("/", 1)[0]
+            recorded[kind] = recorded.get(kind, 0) + n
+    # Feed gaps (reconnections): what the node missed is missing from the recording and its replay too.
+    return {"market_data": {"path": MARKET_DATA_DIR, "received": received, "recorded": recorded, "feed_gaps": gaps}}
+
+
 def _cache(config: LiveConfig) -> CacheConfig | None:
     if config.live.redis_url is None:
         return None
@@ -143,14 +183,22 @@ def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_
     (run_dir / "config.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
     catalog = str(Path(config.catalog.path).resolve())
     instruments = list(live.instruments)
+    window = strategy_window(config, dt.datetime.now(ET).date())
     actors = [
+        # The market data the node receives, for hftmm replay (hftmm/eventlog/market_data.py).
+        ImportableActorConfig(
+            actor_path="hftmm.eventlog.market_data:MarketDataRecorder",
+            config_path="hftmm.eventlog.market_data:MarketDataRecorderConfig",
+            config={"path": str(run_dir / MARKET_DATA_DIR), "instruments": instruments, "flush_interval_s": 1.0},
+        ),
         risk_actor_config(config.risk, instruments, run_dir, run_id),
         ImportableActorConfig(
             actor_path="hftmm.eventlog.actor:EventLogActor", config_path="hftmm.eventlog.actor:EventLogActorConfig",
             config={"path": str(run_dir / "eventlog.jsonl"), "flush_interval_s": 1.0, "run_started": {
                 "run_id": run_id, "mode": "live", "config": json.loads(json.dumps(resolved, default=str)), "seed": 0,
                 "versions": run_versions(),
-                "data": {"feed": live.feed.ws_url, "instruments": instruments, "catalog": catalog, **(run_data or {})}}},
+                "data": {"feed": live.feed.ws_url, "instruments": instruments, "catalog": catalog,
+                         "market_data": MARKET_DATA_DIR, "strategy_window": window, **(run_data or {})}}},
         ),
     ]
     if live.redis_url is not None:
@@ -183,7 +231,7 @@ def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_
         streaming=StreamingConfig(catalog_path=str(run_dir / "stream"), include_types=list(STREAMED_EVENT_TYPES),
                                   flush_interval_ms=1000),
         actors=actors,
-        strategies=_strategies(config, dt.datetime.now(ET).date()),
+        strategies=_strategies(config, window),
         timeout_connection=20.0,
         timeout_reconciliation=10.0,
         timeout_disconnection=5.0,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hftmm.config import LiveConfig
-from hftmm.live.node import LiveNode, build_live_node, latency_summary
+from hftmm.live.node import LiveNode, build_live_node, latency_summary, market_data_summary
 from hftmm.live.run_folder import write_live_outputs
 
 
@@ -90,7 +90,7 @@ async def run_live(
     ended = time.time_ns()
     kernel = live.node.kernel
     summary = write_live_outputs(live.run_dir, live.run_id, kernel, list(config.live.instruments), started, ended,
-                                 extra=latency_summary(kernel))
+                                 extra={**latency_summary(kernel), **market_data_summary(kernel, live.run_dir)})
     return LiveOutcome(live.run_id, live.run_dir, summary, live.node)
 
 
@@ -111,5 +111,6 @@ async def _run_failover(
     live, kernel = node.live, node.live.node.kernel
     started = int((lead.acquired_at or time.time()) * 1e9)
     summary = write_live_outputs(live.run_dir, live.run_id, kernel, list(config.live.instruments), started,
-                                 time.time_ns(), extra={**latency_summary(kernel), "failover": failover})
+                                 time.time_ns(), extra={**latency_summary(kernel), **market_data_summary(kernel, live.run_dir),
+                                        "failover": failover})
     return LiveOutcome(live.run_id, live.run_dir, summary, live.node)
