@@ -268,6 +268,7 @@ class FixExecutionClient(LiveExecutionClient):
         metrics = self._metrics()
         if metrics is not None:
             metrics.venue_connected.labels(self._config.venue).set(1.0)
+            metrics.reconnects.labels("fix")  # the series at zero until the first drop
 
     def _on_logout(self) -> None:
         self._log.warning("FIX session logged out / disconnected; reconnecting")

@@ -55,7 +55,10 @@ from adapters.polygon.providers import PolygonInstrumentProvider
 from adapters.polygon.reference import ConditionTable
 from adapters.polygon.types import FeedGap
 from adapters.taq.providers import PRICE_PRECISION
+from hftmm.metrics.registry import NodeMetrics
 
+# The ``source`` label of this client's reconnect and gap series in the node's metrics.
+METRICS_SOURCE = "polygon"
 _PROBLEMS_LOGGED = 100  # then one in 1,000: a broken feed must not flood the log
 
 
@@ -147,6 +150,11 @@ class PolygonDataClient(LiveMarketDataClient):
             self._handle_data(instrument)
         self._ws = await self._open_session()
         self.feed_metrics.connects += 1
+        metrics = NodeMetrics.current()
+        if metrics is not None:
+            # Series at zero from the start: an alert on increase() must see the first gap.
+            for counter in (metrics.reconnects, metrics.feed_gaps, metrics.feed_gap_seconds):
+                counter.labels(METRICS_SOURCE)
         if self._channels:
             await self._send("subscribe", sorted(self._channels))
         self._reader = self.create_task(self._read_forever(), log_msg="polygon-ws-reader")
@@ -261,6 +269,11 @@ class PolygonDataClient(LiveMarketDataClient):
             m.reconnects += 1
             m.gaps += 1
             m.gap_ns_total += gap.duration_ns
+            metrics = NodeMetrics.current()
+            if metrics is not None:
+                metrics.reconnects.labels(METRICS_SOURCE).inc()
+                metrics.feed_gaps.labels(METRICS_SOURCE).inc()
+                metrics.feed_gap_seconds.labels(METRICS_SOURCE).inc(gap.duration_ns / 1e9)
             m.last_gap = {"disconnected_ns": disconnected, "reconnected_ns": now, "last_event_ns": self._last_event_ns,
                           "attempts": attempts, "reason": reason}
             self._handle_data(CustomData(DataType(FeedGap), gap))

@@ -44,6 +44,7 @@ from hftmm.control.bus import (
 )
 from hftmm.control.changes import ChangeError, History, Version, apply_changes
 from hftmm.eventlog.schema import COMMAND_TOPIC, TOPIC_PREFIX, Command, ParamChange
+from hftmm.metrics.registry import NodeMetrics
 from hftmm.risk.bus import HALT_ENDPOINT, RESUME_ENDPOINT
 from hftmm.risk.config import build_plugins
 
@@ -112,14 +113,15 @@ class ControlActor(Actor):
         self.msgbus.subscribe(COMMAND_TOPIC, self._on_command)
         self.msgbus.subscribe(STRATEGY_ERROR_TOPIC, self._on_strategy_error)
         self.msgbus.register(CURRENT_PARAMS_ENDPOINT, self._current_params)
-        self._record(self.history.active)
-        self._take_over_kept_version()
-        self._keep(self.history.active)
         if cfg.redis_url is not None:
             import redis
 
             self._redis = redis.Redis.from_url(cfg.redis_url, socket_timeout=1.0)
             self.clock.set_timer("hftmm-control-poll", timedelta(seconds=cfg.poll_interval_s), callback=self._poll)
+        # After the Redis connection: version 0 (the start) belongs in the history there too.
+        self._record(self.history.active)
+        self._take_over_kept_version()
+        self._keep(self.history.active)
         for i, request in enumerate(self._schedule):
             self.clock.set_time_alert_ns(f"hftmm-control-{i}", int(request["at_ns"]),
                                          callback=lambda _e, r=request: self.handle({**r, "by": r.get("by", "schedule")}))
@@ -315,6 +317,9 @@ class ControlActor(Actor):
         change = {k: data[k] for k in ("version", "by", "changes", "status", "reason")}
         self.msgbus.publish(TOPIC_PREFIX + "param_change", ParamChange(ts=v.ts or self.clock.timestamp_ns(), **change))
         self.msgbus.publish(PARAM_CHANGE_TOPIC, change)
+        metrics = NodeMetrics.current()
+        if metrics is not None:
+            metrics.config_version.set(self.history.active.version)
         if self.config.history_path is not None:
             with Path(self.config.history_path).open("a") as f:
                 f.write(json.dumps(data) + "\n")

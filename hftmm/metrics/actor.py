@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import timedelta
+from typing import Any
 
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.common.events import TimeEvent
@@ -21,7 +22,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 
 from hftmm.eventlog.schema import COMMAND_TOPIC, QUOTE_TOPIC, Command, QuoteIntent
 from hftmm.metrics.registry import NodeMetrics
-from hftmm.risk.bus import MODE_TOPIC
+from hftmm.risk.bus import MODE_ENDPOINT, MODE_TOPIC
 from hftmm.risk.intent import RiskAction
 
 MARKOUT_HORIZONS_S = (1, 5, 30)
@@ -55,6 +56,10 @@ class MetricsActor(Actor):
     def __init__(self, config: MetricsActorConfig) -> None:
         super().__init__(config)
         self.metrics = NodeMetrics()
+        # Installed now, when the node is built, not in on_start: a live node connects its data
+        # and FIX clients before it starts its actors, and what they report while connecting
+        # (the session's logon, the feed's series) must reach the endpoint.
+        NodeMetrics.install(self.metrics)
         self.port: int | None = None
         self._mids: dict[str, float] = {}
         self._ticks: dict[str, float] = {}
@@ -65,7 +70,7 @@ class MetricsActor(Actor):
         self._markouts: dict[tuple[str, int], deque[float]] = {}
 
     def on_start(self) -> None:
-        """Install the metrics, start the endpoint, subscribe."""
+        """Install the metrics (again, after a stop), start the endpoint, subscribe."""
         NodeMetrics.install(self.metrics)
         self.port = self.metrics.serve(self.config.port, self.config.host)
         self.log.info(f"metrics on http://{self.config.host}:{self.port}/metrics")
@@ -80,6 +85,13 @@ class MetricsActor(Actor):
         self.msgbus.subscribe(COMMAND_TOPIC, self._on_command)
         self.msgbus.subscribe(QUOTE_TOPIC, self._on_quote_intent)
         self.msgbus.subscribe(MODE_TOPIC, self._on_mode)
+        # The risk actor starts first and may already be in a mode kept from a previous node
+        # (a halt survives a restart): ask for the mode in force rather than wait for a change.
+        if MODE_ENDPOINT in self.msgbus.endpoints():
+            request: dict[str, Any] = {}
+            self.msgbus.send(MODE_ENDPOINT, request)
+            if request.get("action") is not None:
+                self._on_mode(request["action"])
         self.clock.set_timer("hftmm-metrics", timedelta(seconds=self.config.update_interval_s), callback=self._update)
 
     def on_stop(self) -> None:

@@ -130,6 +130,7 @@ class RiskActor(Actor):
         self.msgbus.subscribe(PARAM_CHANGE_TOPIC, self._on_param_change)
         self.msgbus.subscribe("events.order.*", self._on_order_event)
         self.msgbus.subscribe(VENUE_TOPIC, self._on_venue)
+        self._declare_veto_series()
         start = cfg.timer_start_ns
         self.clock.set_timer(
             "hftmm-risk", timedelta(seconds=cfg.timer_interval_s), callback=self._on_timer,
@@ -236,8 +237,16 @@ class RiskActor(Actor):
         try:
             self.chain.replace_plugins(build_plugins(list(request["plugins"])))
             request["applied"] = True
+            self._declare_veto_series()
         except Exception as e:  # noqa: BLE001 - the reason goes back to the operator
             request["applied"], request["error"] = False, str(e)
+
+    def _declare_veto_series(self) -> None:
+        # One veto series per plugin at zero, so a rate or increase over them sees the first veto.
+        metrics = NodeMetrics.current()
+        if metrics is not None:
+            for plugin in self.chain.plugins:
+                metrics.risk_vetoes.labels(plugin.name)
 
     def _on_param_change(self, change: dict[str, Any]) -> None:
         if self.chain.audit is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from hftmm.config import parse_config
 from hftmm.engine.backtest import bind_risk_engine, build_run_config
 from hftmm.metrics.actor import MetricsActor
 from hftmm.metrics.registry import NodeMetrics
+from hftmm.risk.bus import MODE_KEY
 from tests.backtest.synthetic_catalog import build_catalog
 
 
@@ -82,3 +84,32 @@ def test_the_endpoint_is_served_while_the_actor_runs() -> None:
         assert samples["hftmm_orders_total"] == 2
     finally:
         metrics.stop()
+
+
+def test_a_risk_mode_kept_from_a_previous_node_shows_from_the_start(catalog: Path, tmp_path: Path) -> None:
+    """The risk actor starts before the metrics actor and may restore a halt kept in the cache by a
+    previous node: the mode gauge must show it, not the default ACTIVE."""
+    config = parse_config({
+        "backtest": {"date": "2024-03-11", "instruments": ["ACME.XNYS"], "trading_end": "09:45"},
+        "strategy": {"path": "strategies.glft:GlftMarketMaker", "config_path": "strategies.glft:GlftConfig",
+                     "gamma": 0.05, "k": 150.0, "a": 0.2, "sigma": 0.005, "max_position": 1000},
+        "risk": {"plugins": [{"path": "MaxPosition", "max_position": 200}]},
+    })
+    rc = build_run_config(config, catalog, None, tmp_path, "metrics-kept-mode")
+    metrics_actor = ImportableActorConfig(actor_path="hftmm.metrics.actor:MetricsActor",
+                                          config_path="hftmm.metrics.actor:MetricsActorConfig",
+                                          config={"instruments": ["ACME.XNYS"], "port": 0})
+    rc = msgspec.structs.replace(rc, engine=msgspec.structs.replace(rc.engine, actors=[*rc.engine.actors, metrics_actor]))
+    node = BacktestNode([rc])
+    node.build()
+    engine = node.get_engine(rc.id)
+    bind_risk_engine(engine)
+    engine.cache.add(MODE_KEY, json.dumps({"mode": "HALTED", "plugin": "operator", "reason": "kept halt"}).encode())
+    node.run()
+    try:
+        [actor] = [a for a in engine.trader.actors() if isinstance(a, MetricsActor)]
+        assert {m: _value(actor.metrics, "hftmm_risk_mode", mode=m) for m in ("ACTIVE", "REDUCING", "HALTED")} == {
+            "ACTIVE": 0.0, "REDUCING": 0.0, "HALTED": 1.0}
+        assert _value(actor.metrics, "hftmm_orders_total", kind="submit") == 0, "a halted node sends no orders"
+    finally:
+        node.dispose()

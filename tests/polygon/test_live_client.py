@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from adapters.polygon.feed_server import FeedEvent, PolygonFeedServer, events_from_catalog
 from adapters.polygon.metrics import PolygonMetricsCollector
+from hftmm.metrics.registry import NodeMetrics
 from tests.backtest.synthetic_catalog import build_catalog
 from tests.polygon.live_harness import KEY, start_harness, wait_for
 
@@ -100,14 +101,19 @@ def test_drop_mid_stream_reconnects_resubscribes_and_reports_the_gap(catalog: Pa
         server = PolygonFeedServer(events, speed=0, api_key=KEY, record=True, max_batch=100,
                                    pause_when_idle=True, drop_after=700)
         port = await server.start()
-        h = await start_harness(port, catalog, IID)
+        node_metrics = NodeMetrics()
+        NodeMetrics.install(node_metrics)  # as a live node with live.metrics_port does
         try:
-            h.subscribe(IID, book=True)
-            await asyncio.wait_for(server.finished.wait(), 20)
-            await wait_for(lambda: len(h.received) >= len(events), 10)
-            await asyncio.sleep(0.1)
+            h = await start_harness(port, catalog, IID)
+            try:
+                h.subscribe(IID, book=True)
+                await asyncio.wait_for(server.finished.wait(), 20)
+                await wait_for(lambda: len(h.received) >= len(events), 10)
+                await asyncio.sleep(0.1)
+            finally:
+                await h.stop()
         finally:
-            await h.stop()
+            NodeMetrics.install(None)
         await server.stop()
         assert server.stats.drops == 1 and server.stats.connections == 2
         assert published(h.received) == expected([e.payload for e in events])  # once each, in order
@@ -125,6 +131,10 @@ def test_drop_mid_stream_reconnects_resubscribes_and_reports_the_gap(catalog: Pa
         registry.register(PolygonMetricsCollector(h.client.metrics))
         exported = generate_latest(registry).decode()
         assert 'hftmm_polygon_reconnects_total{client="POLYGON"} 1.0' in exported
+        # The node's endpoint counts the same reconnect and gap, and the gap's length.
+        node = {(s.name, s.labels.get("source")): s.value for f in node_metrics.registry.collect() for s in f.samples}
+        assert node[("hftmm_reconnects_total", "polygon")] == 1 and node[("hftmm_feed_gaps_total", "polygon")] == 1
+        assert node[("hftmm_feed_gap_seconds_total", "polygon")] == pytest.approx(gap.duration_ns / 1e9)
         assert f'hftmm_polygon_quote_ticks_total{{client="POLYGON"}} {float(m["parser"]["quote_ticks"])}' in exported
         # The L1 book restarts with a snapshot (CLEAR, F_SNAPSHOT) after the gap.
         snapshots = [d for d in h.deltas if d.deltas[0].action == BookAction.CLEAR]
