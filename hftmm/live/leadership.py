@@ -40,6 +40,7 @@ from hftmm.config import LiveConfig
 from hftmm.failover.controller import LeadershipController
 from hftmm.failover.lease import Lease
 from hftmm.live.node import LiveNode, build_live_node
+from hftmm.metrics.registry import NodeMetrics
 from hftmm.risk.bus import FAILOVER_PLUGIN, HALT_ENDPOINT
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ class FailoverNode:
         self.live = build_live_node(self.config, loop, run_id=self.run_id, fencing_epoch=epoch,
                                     run_data={"failover": {"epoch": epoch, "owner": lead.owner}})
         self.node_task = asyncio.create_task(self.live.node.run_async())
+        self._set_leader_gauge(1)
         self._tasks.append(asyncio.create_task(self._watch_trading()))
         self.promoted.set()
 
@@ -173,7 +175,14 @@ class FailoverNode:
                 return
             await asyncio.sleep(0.01)
 
+    @staticmethod
+    def _set_leader_gauge(value: int) -> None:
+        metrics = NodeMetrics.current()  # installed when the node is built with a metrics port
+        if metrics is not None:
+            metrics.leader.set(value)
+
     async def _demote(self, reason: str) -> None:
+        self._set_leader_gauge(0)
         self.leadership.demoted = reason
         self.leadership.events.append({"event": "demoted", "reason": reason, "time": time.time()})
         if self.live is not None:
