@@ -892,15 +892,19 @@ def config_history(
             rows = [json.loads(x) for x in _control_redis(redis_url).lrange(f"hftmm:{trader}:config:history", 0, -1)]
         except Exception as e:
             raise CliError(f"control channel: {e}") from e
-    # A version appears again when its status changes (e.g. rolled back): keep the last word.
-    latest: dict[int, dict[str, Any]] = {}
+    # A version appears again when its status changes (e.g. rolled back): keep the last word. Each
+    # node (a restart, a failover successor) numbers its versions from 0: a version is (run, number),
+    # shown in the order the versions first appeared.
+    latest: dict[tuple[str, int], dict[str, Any]] = {}
     for row in rows:
-        latest[row["version"]] = row
-    table = Table("version", "time (UTC)", "by", "changes", "status", "reason", box=box.SIMPLE_HEAD)
-    for v in sorted(latest):
-        row = latest[v]
+        latest[(row.get("run", ""), row["version"])] = row
+    runs = len({run for run, _ in latest})
+    table = Table(*(["run"] if runs > 1 else []), "version", "time (UTC)", "by", "changes", "status", "reason",
+                  box=box.SIMPLE_HEAD)
+    for (run, v), row in latest.items():
         when = _dt.datetime.fromtimestamp(row["ts"] / 1e9, _dt.UTC).strftime("%H:%M:%S") if row["ts"] else ""
-        table.add_row(str(v), when, row["by"], json.dumps(row["changes"]), row["status"], row.get("reason", ""))
+        table.add_row(*([run] if runs > 1 else []), str(v), when, row["by"], json.dumps(row["changes"]), row["status"],
+                      row.get("reason", ""))
     out.print(table)
 
 

@@ -77,6 +77,9 @@ class ControlActorConfig(ActorConfig, frozen=True):
         Backtest updates: ``{"at_ns": int, "set": {path: value}}`` or ``{"at_ns": int, "rollback": true}``.
     history_path : str, optional
         A JSON-lines copy of the history (the run folder's ``config_history.jsonl``).
+    run_id : str
+        The node's run, on each history row: nodes of one trader id (restarts, failover) share
+        the Redis history and each numbers its versions from 0.
     """
 
     strategy_path: str
@@ -92,6 +95,7 @@ class ControlActorConfig(ActorConfig, frozen=True):
     poll_interval_s: float = 0.25
     schedule: list[dict[str, Any]] = []
     history_path: str | None = None
+    run_id: str = ""
 
 
 class ControlActor(Actor):
@@ -313,7 +317,7 @@ class ControlActor(Actor):
     # -- records ----------------------------------------------------------------------------------
 
     def _record(self, v: Version) -> None:
-        data = msgspec.to_builtins(v)
+        data = {**msgspec.to_builtins(v), "run": self.config.run_id}
         change = {k: data[k] for k in ("version", "by", "changes", "status", "reason")}
         self.msgbus.publish(TOPIC_PREFIX + "param_change", ParamChange(ts=v.ts or self.clock.timestamp_ns(), **change))
         self.msgbus.publish(PARAM_CHANGE_TOPIC, change)

@@ -112,6 +112,7 @@ def control_actor_config(
             "grace_s": control.grace_s, "max_veto_ratio": control.max_veto_ratio, "min_commands": control.min_commands,
             "schedule": schedule or [],
             "history_path": str(run_dir / "config_history.jsonl") if run_dir is not None else None,
+            "run_id": run_dir.name if run_dir is not None else "",
             "redis_url": redis_url, "key_prefix": key_prefix, "poll_interval_s": poll_interval_s,
         },
     )

@@ -46,7 +46,8 @@ def redis_aof(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hftmm", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "hftmm", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COLUMNS": "250"})
 
 
 def _new_orders(record: Path, epoch: int) -> int:
@@ -90,6 +91,12 @@ async def _takeover_keeps_state(catalog: Path, server: RedisProcess, work: Path)
             await asyncio.sleep(2.0)
         finally:
             statuses = nodes.stop_all()
+    # One history for both nodes: each row names its node's run (both number their versions from 0).
+    history = _cli("config", "history", "--redis", server.url)
+    assert history.returncode == 0, history.stderr
+    rows = [line.split() for line in history.stdout.splitlines()]
+    assert [r[:2] for r in rows if r and r[0] in (first["run_id"], second["run_id"])] == [
+        [first["run_id"], "0"], [first["run_id"], "1"], [second["run_id"], "0"], [second["run_id"], "1"]], history.stdout
     client.close()
     assert statuses[second["pid"]] == 0, nodes.tail()
     run = work / "runs" / second["run_id"]
