@@ -828,6 +828,16 @@ def set_param(
     _print_control_result(_send_control({"set": {path: parse_value(value)}}, redis_url, trader, wait), wait)
 
 
+def _mode_command(command: str, reason: str, redis_url: str | None, trader: str, wait: float) -> None:
+    """Send ``halt`` or ``resume`` with its reason; raise unless the node answers it did."""
+    result = _send_control({command: True, "reason": reason}, redis_url, trader, wait)
+    if result is None:
+        raise CliError(f"no answer from the node within {wait:g} s (is it running with live.redis_url?)")
+    expected = {"halt": "halted", "resume": "resumed"}[command]
+    if result["status"] != expected:
+        raise CliError(f"{result['status']}: {result.get('reason', '')}")
+
+
 @app.command()
 def halt(
     reason: Annotated[str, typer.Option(help="Why trading stops (kept in the audit trail).")],
@@ -837,11 +847,7 @@ def halt(
 ) -> None:
     """Halt a running node (the operator's kill switch): every strategy cancels its orders and no new
     order goes out until `hftmm resume`; the halt survives a restart or a failover."""
-    result = _send_control({"halt": True, "reason": reason}, redis_url, trader, wait)
-    if result is None:
-        raise CliError(f"no answer from the node within {wait:g} s (is it running with live.redis_url?)")
-    if result["status"] != "halted":
-        raise CliError(f"{result['status']}: {result.get('reason', '')}")
+    _mode_command("halt", reason, redis_url, trader, wait)
     out.print("trading halted; `hftmm resume --reason ...` lifts it")
 
 
@@ -853,11 +859,7 @@ def resume(
     wait: Annotated[float, typer.Option(help="Seconds to wait for the node's answer.")] = 10.0,
 ) -> None:
     """Lift a risk halt (kill switch) or reduce-only mode on a running node: the explicit command a halt needs."""
-    result = _send_control({"resume": True, "reason": reason}, redis_url, trader, wait)
-    if result is None:
-        raise CliError(f"no answer from the node within {wait:g} s (is it running with live.redis_url?)")
-    if result["status"] != "resumed":
-        raise CliError(f"{result['status']}: {result.get('reason', '')}")
+    _mode_command("resume", reason, redis_url, trader, wait)
     out.print("trading resumed")
 
 

@@ -4,24 +4,31 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import redis
 
+from hftmm.config import load_live_config
+from hftmm.live.demo import LocalMarket, local_market
 from hftmm.live.leadership import read_nodes
 from hftmm.venue.record import read_record
+from tests.redis_process import RedisProcess
 
 REPO = Path(__file__).resolve().parents[2]
 TRADER = "HFTMM-001"
+DATE = dt.date(2024, 3, 11)
 
 
 def failover_config(catalog: Path, work: Path, redis_url: str, feed_port: int, fix_port: int) -> Path:
@@ -147,3 +154,53 @@ def venue_order_checks(record: Path, participants: set[str]) -> dict[str, Any]:
             max_open[side] = max(max_open[side], sum(1 for s in open_orders.values() if s == side))
     return {"acks": acks, "duplicate_rejects": duplicate_rejects, "stale_rejects": stale_rejects,
             "epoch_regressions": regressions, "max_open": max_open, "highest_epoch": highest}
+
+
+def hftmm_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m hftmm ARGS`` (wide output, so tables keep whole ids)."""
+    return subprocess.run([sys.executable, "-m", "hftmm", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COLUMNS": "250"})
+
+
+def new_orders(record: Path, epoch: int) -> int:
+    """New-order acknowledgements the venue gave to orders of ``epoch``."""
+    return sum(1 for e in read_record(record) if e.msg_type == "8" and e.exec_type == "0" and e.epoch == epoch)
+
+
+@dataclass
+class Cluster:
+    """A local market, the nodes of one trader id, and the Redis they share."""
+
+    market: LocalMarket
+    nodes: Nodes
+    client: redis.Redis
+    first: dict[str, Any]  # the first leader's advertisement
+    statuses: dict[int, int | None] = field(default_factory=dict)  # pid -> exit status, once stopped
+
+
+@contextlib.asynccontextmanager
+async def leader_and_standby(catalog: Path, server: RedisProcess, work: Path) -> AsyncIterator[Cluster]:
+    """`hftmm feed` and `hftmm venue` on ``catalog``'s day, a first `hftmm live` node trading and a
+    `--standby` node polling for the lease; every node is stopped (SIGINT) on exit, and the
+    statuses are in ``Cluster.statuses``."""
+    client = redis.Redis.from_url(server.url)
+    base = load_live_config(REPO / "configs" / "live.json")
+    market_config = msgspec.structs.replace(base, live=msgspec.structs.replace(base.live, instruments=["ACME.XNYS"]))
+    try:
+        async with local_market(market_config, catalog=catalog, date=DATE, speed=10.0, start="09:30",
+                                state=work / "market") as market:
+            nodes = Nodes(failover_config(catalog, work, server.url, market.feed_port, market.fix_port), work / "logs")
+            nodes.start(standby=False)
+            cluster: Cluster | None = None
+            try:
+                first = await wait_until("the first leader to trade", lambda: leader(client, 0), 60, nodes)
+                nodes.start(standby=True)
+                await wait_until("a standby", lambda: standby_ready(client), 60, nodes)
+                cluster = Cluster(market, nodes, client, first)
+                yield cluster
+            finally:
+                statuses = nodes.stop_all()
+                if cluster is not None:
+                    cluster.statuses = statuses
+    finally:
+        client.close()

