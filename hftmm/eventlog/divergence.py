@@ -114,14 +114,14 @@ class Market:
 
 
 @dataclass
-class LiveDivergence:
-    """The first place a sequence differs, and why."""
+class Divergence:
+    """The first place two sequences differ, and why (a live replay derives the cause from the data)."""
 
     sequence: str
     index: int
     recorded: dict[str, Any] | None
     replayed: dict[str, Any] | None
-    cause: str
+    cause: str = ""
 
 
 # -- formatting --------------------------------------------------------------------------------
@@ -414,11 +414,11 @@ def first_divergence(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -
     return None if len(a) == len(b) else min(len(a), len(b))
 
 
-def compare_live(recorded: RunRecord, replayed: RunRecord, market: Market) -> tuple[dict[str, tuple[int, int]], list[LiveDivergence]]:
+def compare_live(recorded: RunRecord, replayed: RunRecord, market: Market) -> tuple[dict[str, tuple[int, int]], list[Divergence]]:
     """Compare commands, orders and fills of a live run and its replay; return the counts and
     the first divergence of each sequence with its cause."""
     counts: dict[str, tuple[int, int]] = {}
-    out: list[LiveDivergence] = []
+    out: list[Divergence] = []
     rec_cmds, rep_cmds = recorded.command_rows(), replayed.command_rows()
     for row, c in zip(rec_cmds, recorded.commands, strict=True):
         row["_ts"], row["ts"], row["order"], row["reason"] = c["ts"], c["ts"], c["order"], c.get("reason", "")
@@ -428,7 +428,7 @@ def compare_live(recorded: RunRecord, replayed: RunRecord, market: Market) -> tu
     hit = first_divergence_by(rec_cmds, rep_cmds, lambda r: r["strategy"], COMMAND_KEYS)
     if hit is not None:
         i, rec, rep = hit
-        out.append(LiveDivergence("commands", i, rec and _strip(rec), rep and _strip(rep),
+        out.append(Divergence("commands", i, rec and _strip(rec), rep and _strip(rep),
                                   explain_command(i, rec, rep, recorded, replayed, market)))
     for name, rows_a, rows_b, group, explain in (
         ("orders", recorded.order_rows(), replayed.order_rows(), lambda r: _ordinal_key(r["ordinal"])[0], explain_order),
@@ -447,7 +447,7 @@ def compare_live(recorded: RunRecord, replayed: RunRecord, market: Market) -> tu
                      else explain_fill(None, b, recorded, replayed, market))
         else:
             cause = explain_fill(a, b, recorded, replayed, market)
-        out.append(LiveDivergence(name, i, a and _strip(a), b and _strip(b), cause))
+        out.append(Divergence(name, i, a and _strip(a), b and _strip(b), cause))
     return counts, out
 
 

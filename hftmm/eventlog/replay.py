@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from hftmm.eventlog.divergence import Divergence
 from hftmm.eventlog.inputs import file_digest
 from hftmm.eventlog.log import load_log, read_run_started
 from hftmm.eventlog.schema import RunStarted
@@ -41,16 +42,6 @@ COMMAND_FIELDS = ["ts", "strategy", "instrument", "kind", "side", "quantity", "p
 class ReplayError(RuntimeError):
     """The run cannot be replayed as recorded (names the file and what changed)."""
 
-
-@dataclass
-class Divergence:
-    """The first place two sequences differ."""
-
-    sequence: str
-    index: int
-    recorded: dict[str, Any] | None
-    replayed: dict[str, Any] | None
-    cause: str = ""
 
 
 @dataclass
@@ -234,8 +225,6 @@ def replay_live(run_dir: Path, replays_dir: Path | None = None) -> ReplayReport:
     instruments = list(started.data.get("instruments", []))
     market = Market({i: recorded_quotes(run_dir, i) for i in instruments}, {i: recorded_trades(run_dir, i) for i in instruments})
     counts, divergences = compare_live(load_run_record(run_dir), load_run_record(replay_dir), market)
-    report = ReplayReport(run_dir, replay_dir, counts,
-                          [Divergence(d.sequence, d.index, d.recorded, d.replayed, d.cause) for d in divergences],
-                          mode="live", market_data=summary["market_data"], notes=live_notes(run_dir))
+    report = ReplayReport(run_dir, replay_dir, counts, divergences, mode="live", market_data=summary["market_data"], notes=live_notes(run_dir))
     _write_report(report)
     return report
