@@ -360,7 +360,9 @@ def explain_command(i: int, rec: dict[str, Any] | None, rep: dict[str, Any] | No
         a = rec_fills[k] if k < len(rec_fills) else None
         b = rep_fills[k] if k < len(rep_fills) else None
         if a is None or b is None or _strip(a) != _strip(b):
-            return "the position differed before this decision: " + explain_fill(a, b, recorded, replayed, market)
+            return (f"the position differed before this decision (after the market-data event received "
+                    f"{clock(rec['md_ts_init'])} live, {clock(rep['md_ts_init'])} in the replay): "
+                    + explain_fill(a, b, recorded, replayed, market))
     if (rec["allowed"], rec["plugin"]) != (rep["allowed"], rep["plugin"]) and rec["kind"] == rep["kind"] \
             and rec["ordinal"] == rep["ordinal"]:
         return (f"risk verdicts differ on {rec['kind']} of order {rec['ordinal']}: live "

@@ -11,6 +11,7 @@ import pandas as pd
 from hftmm.eventlog.divergence import (
     Market,
     RunRecord,
+    clock,
     compare_live,
     displayed_ahead,
     first_divergence,
@@ -126,7 +127,8 @@ def test_a_decision_after_a_fill_only_one_run_had_blames_that_fill() -> None:
     _, divergences = compare_live(rec, rep, market(trades=[(T0 + S, 10.05, 100)]))
     d = divergences[0]
     assert d.sequence == "commands" and d.index == 2
-    assert d.cause.startswith("the position differed before this decision: recorded fill of 100 @ 10.00")
+    assert d.cause.startswith(f"the position differed before this decision (after the market-data event received "
+                              f"{clock(T0 + 3 * S)} live, {clock(T0 + 3 * S)} in the replay): recorded fill of 100 @ 10.00")
     assert "no trade printed at or below 10.00" in d.cause and "nor after it" in d.cause
     f = next(x for x in divergences if x.sequence == "fills")
     assert "the replay's fill model gave that order no fill" in f.cause
