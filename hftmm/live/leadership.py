@@ -39,7 +39,7 @@ from nautilus_trader.model.enums import TradingState
 from hftmm.config import LiveConfig
 from hftmm.failover.controller import LeadershipController
 from hftmm.failover.lease import Lease
-from hftmm.live.node import LiveNode, build_live_node
+from hftmm.live.node import LiveNode, build_live_node, wait_while_running
 from hftmm.metrics.registry import NodeMetrics
 from hftmm.risk.bus import FAILOVER_PLUGIN, HALT_ENDPOINT
 
@@ -229,7 +229,6 @@ class FailoverNode:
 async def run_failover_node(
     config: LiveConfig, *, standby: bool, duration_s: float | None, run_id: str | None,
     stop: asyncio.Event, while_running: Callable[[LiveNode], Awaitable[None]] | None = None,
-    on_promoted: Callable[[FailoverNode], None] | None = None,
 ) -> FailoverNode:
     """Wait for the lease, lead until ``stop``, ``duration_s`` after promotion, a demotion, or the
     end of ``while_running``; then stop the node and release the lease. Returns the node (its
@@ -243,21 +242,8 @@ async def run_failover_node(
         for t in waiting:
             t.cancel()
         if node.promoted.is_set() and not stop.is_set():
-            if on_promoted is not None:
-                on_promoted(node)
             assert node.live is not None and node.node_task is not None
-            waits = [asyncio.create_task(stop.wait()), asyncio.create_task(node.ended.wait()), node.node_task]
-            if duration_s is not None:
-                waits.append(asyncio.create_task(asyncio.sleep(duration_s)))
-            if while_running is not None:
-                waits.append(asyncio.create_task(while_running(node.live)))
-            done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            for p in pending:
-                if p is not node.node_task:
-                    p.cancel()
-            for d in done:
-                if d is not node.node_task and not d.cancelled() and d.exception() is not None:
-                    raise d.exception()  # type: ignore[misc]
+            await wait_while_running(node.live, node.node_task, stop, duration_s, while_running, node.ended)
     finally:
         node.ended.set()
         await node.stop()

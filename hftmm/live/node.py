@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,28 @@ class LiveNode:
     run_dir: Path
     run_id: str
     config: LiveConfig
+
+
+async def wait_while_running(
+    live: LiveNode, node_task: asyncio.Task[Any], stop: asyncio.Event, duration_s: float | None,
+    while_running: Callable[[LiveNode], Awaitable[None]] | None, *also: asyncio.Event,
+) -> None:
+    """Return at the first of: ``stop``, ``duration_s`` elapsed, ``while_running(live)`` done (its
+    exception is raised), the node's run task ending, or any event in ``also``. The node is left
+    running: stopping it is the caller's."""
+    waits: list[asyncio.Future[Any]] = [asyncio.create_task(e.wait()) for e in (stop, *also)]
+    if duration_s is not None:
+        waits.append(asyncio.create_task(asyncio.sleep(duration_s)))
+    if while_running is not None:
+        waits.append(asyncio.create_task(while_running(live)))
+    waits.append(node_task)
+    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for p in pending:
+        if p is not node_task:
+            p.cancel()
+    for d in done:
+        if d is not node_task and not d.cancelled() and d.exception() is not None:
+            raise d.exception()  # type: ignore[misc]
 
 
 def new_live_run_id() -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hftmm.config import LiveConfig
-from hftmm.live.node import LiveNode, build_live_node, latency_summary, market_data_summary
+from hftmm.live.node import LiveNode, build_live_node, latency_summary, market_data_summary, wait_while_running
 from hftmm.live.run_folder import write_live_outputs
 
 
@@ -68,29 +68,21 @@ async def run_live(
     task = asyncio.create_task(live.node.run_async())
     with _stop_on_signals(loop, stop):
         try:
-            waits = [asyncio.create_task(stop.wait())]
-            if duration is not None:
-                waits.append(asyncio.create_task(asyncio.sleep(duration)))
-            if while_running is not None:
-                waits.append(asyncio.create_task(while_running(live)))
-            waits.append(task)
-            done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            for p in pending:
-                if p is not task:
-                    p.cancel()
-            for d in done:
-                if d is not task and not d.cancelled() and d.exception() is not None:
-                    raise d.exception()  # type: ignore[misc]
+            await wait_while_running(live, task, stop, duration, while_running)
         finally:
             with contextlib.suppress(Exception):
                 await live.node.stop_async()
             await asyncio.sleep(0.2)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-    ended = time.time_ns()
+    return _outcome(config, live, started, time.time_ns())
+
+
+def _outcome(config: LiveConfig, live: LiveNode, started: int, ended: int, **extra: Any) -> LiveOutcome:
+    """Write the stopped node's run-folder outputs and summary."""
     kernel = live.node.kernel
     summary = write_live_outputs(live.run_dir, live.run_id, kernel, list(config.live.instruments), started, ended,
-                                 extra={**latency_summary(kernel), **market_data_summary(kernel, live.run_dir)})
+                                 extra={**latency_summary(kernel), **market_data_summary(kernel, live.run_dir), **extra})
     return LiveOutcome(live.run_id, live.run_dir, summary, live.node)
 
 
@@ -108,9 +100,5 @@ async def _run_failover(
     failover = {"owner": lead.owner, "epoch": lead.epoch, "demoted": lead.demoted, "events": lead.events}
     if node.live is None:
         return LiveOutcome(None, None, {"mode": "live", "failover": failover})
-    live, kernel = node.live, node.live.node.kernel
     started = int((lead.acquired_at or time.time()) * 1e9)
-    summary = write_live_outputs(live.run_dir, live.run_id, kernel, list(config.live.instruments), started,
-                                 time.time_ns(), extra={**latency_summary(kernel), **market_data_summary(kernel, live.run_dir),
-                                        "failover": failover})
-    return LiveOutcome(live.run_id, live.run_dir, summary, live.node)
+    return _outcome(config, node.live, started, time.time_ns(), failover=failover)
