@@ -265,9 +265,7 @@ class MarketMakingStrategy(Strategy):
         self._risk = CHECK_ENDPOINT in self.msgbus.endpoints()
         self.msgbus.register(PARAMS_ENDPOINT_PREFIX + self.id.value, self._on_params_request)
         # Runtime updates in force on the node this one restarts or takes over from.
-        current: dict = {}
-        if CURRENT_PARAMS_ENDPOINT in self.msgbus.endpoints():
-            self.msgbus.send(CURRENT_PARAMS_ENDPOINT, current)
+        current = self._ask(CURRENT_PARAMS_ENDPOINT)
         if current.get("params") is not None:
             restore = {"params": current["params"], "guard_s": 0.0}
             self._on_params_request(restore)
@@ -279,13 +277,19 @@ class MarketMakingStrategy(Strategy):
         if self._risk:
             self.msgbus.subscribe(MODE_TOPIC, self._on_risk_mode)
             # A node restarted after a halt, or taking over from a halted leader, starts halted.
-            mode: dict = {}
-            if MODE_ENDPOINT in self.msgbus.endpoints():
-                self.msgbus.send(MODE_ENDPOINT, mode)
+            mode = self._ask(MODE_ENDPOINT)
             if mode.get("action") is not None and mode["action"].mode != "ACTIVE":
                 self._on_risk_mode(mode["action"])
         self.subscribe_order_book_deltas(iid, book_type=BookType.L2_MBP, managed=True)
         self.subscribe_instrument_status(iid)
+
+    def _ask(self, endpoint: str) -> dict[str, Any]:
+        """Send an empty request to ``endpoint`` and return what its handler wrote into it (nothing
+        when no component serves it: a backtest without control, a node without risk)."""
+        request: dict[str, Any] = {}
+        if endpoint in self.msgbus.endpoints():
+            self.msgbus.send(endpoint, request)
+        return request
 
     def _adopt_working_orders(self) -> None:
         for side in (OrderSide.BUY, OrderSide.SELL):

@@ -124,7 +124,7 @@ class ControlActor(Actor):
             self.clock.set_timer("hftmm-control-poll", timedelta(seconds=cfg.poll_interval_s), callback=self._poll)
         # After the Redis connection: version 0 (the start) belongs in the history there too.
         self._record(self.history.active)
-        self._take_over_kept_version()
+        self._take_over_kept_version()  # reads the kept version: keep this node's only afterwards
         self._keep(self.history.active)
         for i, request in enumerate(self._schedule):
             self.clock.set_time_alert_ns(f"hftmm-control-{i}", int(request["at_ns"]),
@@ -163,22 +163,11 @@ class ControlActor(Actor):
             return
         if version == 0 or (strategy, plugins) == (self.history.active.strategy, self.history.active.plugins):
             return
-        changes = {"restore": version}
-        try:
-            self._validate(strategy, plugins)
-        except ConfigError as e:
-            self._reject("restore", changes, f"version {version} of the previous node no longer validates: {e}")
-            return
-        if RISK_PARAMS_ENDPOINT in self.msgbus.endpoints():
-            request: dict[str, Any] = {"plugins": plugins}
-            self.msgbus.send(RISK_PARAMS_ENDPOINT, request)
-            if not request.get("applied"):
-                self._reject("restore", changes, f"risk: {request.get('error', 'no answer')}")
-                return
-        v = self.history.add(self.clock.timestamp_ns(), "restore", changes, strategy, plugins, "applied",
-                             f"in force on the previous node (its version {version}, by {kept.get('by', '?')})")
-        self._record(v)
-        self.log.warning(f"parameters of the previous node restored (its version {version}): {strategy}")
+        # Validated and applied like any update (the strategies, not started yet, ask for it on start).
+        result = self._switch(strategy, plugins, "restore", {"restore": version}, guard=False,
+                              reason=f"in force on the previous node (its version {version}, by {kept.get('by', '?')})")
+        if result["status"] == "applied":
+            self.log.warning(f"parameters of the previous node restored (its version {version}): {strategy}")
 
     def _current_params(self, request: dict[str, Any]) -> None:
         if self.history.current != 0:
