@@ -25,6 +25,7 @@ import asyncio
 import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
@@ -111,6 +112,14 @@ MD_TAG_PREFIX = "md="
 """Order tag carrying the ``ts_init`` (ns) of the market data that triggered the order."""
 
 _MAX_IN_FLIGHT = 100_000
+
+
+def _bounded_put(mapping: dict[Any, Any], key: Any, value: Any) -> None:
+    """``mapping[key] = value``, forgetting the oldest entry at ``_MAX_IN_FLIGHT`` (requests the
+    venue never answered, orders long done) rather than growing without bound."""
+    if len(mapping) >= _MAX_IN_FLIGHT:
+        del mapping[next(iter(mapping))]
+    mapping[key] = value
 
 
 class FixRequestTimeout(TimeoutError):
@@ -294,11 +303,7 @@ class FixExecutionClient(LiveExecutionClient):
         return seq
 
     def _note_in_flight(self, cl_ord_id: str, msg_type: str) -> None:
-        in_flight = self._in_flight
-        if len(in_flight) >= _MAX_IN_FLIGHT:
-            # requests the venue never answered: forget the oldest rather than grow without bound
-            del in_flight[next(iter(in_flight))]
-        in_flight[cl_ord_id] = (self._clock.timestamp_ns(), msg_type)
+        _bounded_put(self._in_flight, cl_ord_id, (self._clock.timestamp_ns(), msg_type))
 
     def _next_request_id(self, root: str) -> str:
         # Our next MsgSeqNum is unique for the life of the store (across restarts), unlike a counter.
@@ -323,9 +328,7 @@ class FixExecutionClient(LiveExecutionClient):
             return
         written = self._clock.timestamp_ns()
         self._note_in_flight(cl_ord_id, "D")
-        if len(self._sent_here) >= _MAX_IN_FLIGHT:
-            del self._sent_here[next(iter(self._sent_here))]
-        self._sent_here[order.client_order_id] = None
+        _bounded_put(self._sent_here, order.client_order_id, None)
         self._current_cl_ord_id[cl_ord_id] = cl_ord_id
         self.generate_order_submitted(order.strategy_id, order.instrument_id, order.client_order_id, written)
         md_ts = market_data_ts(order)

@@ -226,6 +226,10 @@ class PolygonFeedServer:
         log.warning("feed: connection %d stopped reading for %.1f s: disconnected (slow consumer)",
                     conn.number, self.slow_consumer_s)
         self.stats.slow_consumers += 1
+        self._abort(conn)
+
+    def _abort(self, conn: _Connection) -> None:
+        """Cut the connection's TCP stream (no close handshake) and forget it."""
         conn.ws.transport.abort()
         self._connections.pop(conn.number, None)
         self._update_subscribed()
@@ -343,9 +347,7 @@ class PolygonFeedServer:
                 self._dropped_once = True
                 self.stats.drops += 1
                 conn.dropped = True
-                conn.ws.transport.abort()
-                self._connections.pop(conn.number, None)
-                self._update_subscribed()
+                self._abort(conn)
         self.stats.undelivered += wanted_by_anyone.count(False)
 
 

@@ -961,8 +961,13 @@ def replay(
     table = Table("sequence", "recorded", "replayed", "result", box=box.SIMPLE_HEAD)
     diverged = {d.sequence: d for d in report.divergences}
     for name, (a, b) in report.counts.items():
-        result = "[red]diverges" if report.mode != "live" else f"[yellow]#{diverged[name].index}" if name in diverged else ""
-        table.add_row(name, f"{a:,}", f"{b:,}", result if name in diverged else "[green]identical")
+        if name not in diverged:
+            result = "[green]identical"
+        elif report.mode == "live":
+            result = f"[yellow]#{diverged[name].index}"  # where the first divergence is
+        else:
+            result = "[red]diverges"
+        table.add_row(name, f"{a:,}", f"{b:,}", result)
     if report.mode == "live":
         table.columns[-1].header = "first divergence"
     out.print(table)
