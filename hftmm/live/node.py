@@ -17,12 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from nautilus_trader.config import (
     CacheConfig,
-    DatabaseConfig,
     ImportableActorConfig,
     ImportableStrategyConfig,
     InstrumentProviderConfig,
@@ -32,6 +30,7 @@ from nautilus_trader.config import (
     StreamingConfig,
     TradingNodeConfig,
 )
+from nautilus_trader.common.component import Logger
 from nautilus_trader.live.node import TradingNode
 
 from hftmm.config import LiveConfig, config_to_builtins
@@ -40,6 +39,7 @@ from hftmm.engine.components import control_actor_config, risk_actor_config, str
 from hftmm.engine.session import et_to_utc_ns
 from hftmm.eventlog.inputs import run_versions
 from hftmm.eventlog.market_data import MARKET_DATA_DIR
+from hftmm.live.cache_repair import PositionRepair, rebuild_positions, redis_cache_config
 from hftmm.risk.actor import RiskActor
 
 ET = ZoneInfo("America/New_York")
@@ -179,10 +179,7 @@ def market_data_summary(kernel: Any, run_dir: Path) -> dict[str, Any]:
 def _cache(config: LiveConfig) -> CacheConfig | None:
     if config.live.redis_url is None:
         return None
-    url = urlparse(config.live.redis_url)
-    # Nautilus's Redis cache speaks TCP only (no unix sockets): host and port.
-    return CacheConfig(database=DatabaseConfig(type="redis", host=url.hostname or "127.0.0.1", port=url.port or 6379),
-                       encoding="msgpack", buffer_interval_ms=None, flush_on_start=False)
+    return redis_cache_config(config.live.redis_url)
 
 
 def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_id: str | None = None,
@@ -203,6 +200,12 @@ def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_
         raise FileExistsError(f"{run_dir} already holds a run")
     run_dir.mkdir(parents=True, exist_ok=True)
     resolved = config_to_builtins(config)
+    repairs: list[PositionRepair] = []
+    if live.redis_url is not None:
+        # Before the kernel loads the cache: a predecessor killed mid-write, or one that traded
+        # through a Redis restart, may have left positions that disagree with their orders.
+        repairs = rebuild_positions(live.redis_url, live.trader_id)
+        run_data = {**(run_data or {}), "cache_repairs": [repair.to_dict() for repair in repairs]}
     (run_dir / "config.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
     catalog = str(Path(config.catalog.path).resolve())
     instruments = list(live.instruments)
@@ -265,6 +268,9 @@ def build_live_node(config: LiveConfig, loop: asyncio.AbstractEventLoop, *, run_
     for mic in node_config.exec_clients:
         node.add_exec_client_factory(mic, FixLiveExecClientFactory)
     node.build()
+    log = Logger("CacheRepair")
+    for repair in repairs:
+        log.warning(repair.describe())
     for actor in node.trader.actors():
         if isinstance(actor, RiskActor):
             actor.bind_trading_state(node.kernel.risk_engine.set_trading_state)
