@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
 from nautilus_trader.common.enums import LogLevel
@@ -800,7 +801,31 @@ class FixExecutionClient(LiveExecutionClient):
         return reports
 
     async def generate_mass_status(self, lookback_mins: int | None = None) -> ExecutionMassStatus | None:
-        """Nautilus's mass status; afterwards reports on unknown orders go to the engine directly."""
-        mass_status = await super().generate_mass_status(lookback_mins)
+        """The venue's orders of the day and this session's fills, for start-up reconciliation.
+
+        No position reports: the venue keeps none, and the net position its orders imply is
+        reconciled order by order already. A second snapshot of it would be compared with a cache
+        that has moved on: a fill arriving while the engine reconciles is booked at once, and the
+        engine would "correct" the position by a synthetic fill the venue never made. Afterwards
+        reports on unknown orders go to the engine directly.
+        """
+        self._log.info("Generating ExecutionMassStatus (orders and fills)...")
+        now = self._clock.timestamp_ns()
+        start = None if lookback_mins is None else pd.Timestamp(now - lookback_mins * 60_000_000_000, tz="UTC")
+        mass_status = ExecutionMassStatus(client_id=self.id, account_id=self.account_id, venue=self.venue,
+                                          report_id=UUID4(), ts_init=now)
+        self.reconciliation_active = True
+        try:
+            orders = await self.generate_order_status_reports(GenerateOrderStatusReports(
+                instrument_id=None, start=start, end=None, open_only=False, command_id=UUID4(), ts_init=now))
+            fills = await self.generate_fill_reports(GenerateFillReports(
+                instrument_id=None, venue_order_id=None, start=start, end=None, command_id=UUID4(), ts_init=now))
+        except (ConnectionError, FixRequestTimeout) as exc:
+            self._log.error(f"cannot reconcile with the venue: {exc}")
+            return None
+        finally:
+            self.reconciliation_active = False
+        mass_status.add_order_reports(reports=orders)
+        mass_status.add_fill_reports(reports=fills)
         self._reconciled = True
         return mass_status
