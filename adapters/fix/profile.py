@@ -1,13 +1,14 @@
-"""hftmm's FIX 4.4 order-flow profile (``notes/fix_profile.md``), free of Nautilus.
+"""hftmm's FIX 4.4 order-flow profile (``docs/adapters/fix.md``), free of Nautilus.
 
 What the execution client and the venue simulator agree on: the message bodies the node sends
-(D, F, G, q, H, AF) in wire order, the fields read from an ExecutionReport (8), OrderCancelReject
-(9) and OrderMassCancelReport (r), the custom FencingEpoch tag 20001 (on orders and on the Logon, where a new leader announces its
+(D, F, G, q, H, AF, AD) in wire order, the fields read from an ExecutionReport (8), OrderCancelReject
+(9), OrderMassCancelReport (r) and the TradeCaptureReports (AQ, AE) answering AD, the custom FencingEpoch tag 20001 (on orders and on the Logon, where a new leader announces its
 epoch so the venue fences the old one off at once), and the ClOrdID chain of
 an order (a cancel or replace needs a new ClOrdID; the Nautilus ``ClientOrderId`` is the root).
 
 :func:`profile_dictionary_path` writes the packaged FIX 4.4 dictionary with FencingEpoch added to
-A, D, F, G and q, for a session that receives those messages and validates them.
+A, D, F, G and q and LastLiquidityInd to AE, for a session that receives those messages and
+validates them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ CXL_REJ_RESPONSE_TO_CANCEL, CXL_REJ_RESPONSE_TO_REPLACE = "1", "2"
 MASS_CANCEL_BY_SECURITY, MASS_CANCEL_ALL = "1", "7"
 MASS_CANCEL_REJECTED = "0"
 MASS_STATUS_ALL_ORDERS = "7"
+TRADE_REQUEST_ALL_TRADES = "0"  # TradeRequestType (569)
+SUBSCRIPTION_SNAPSHOT = "0"  # SubscriptionRequestType (263)
+TRADE_REQUEST_SUCCESSFUL = "0"  # TradeRequestResult (749)
+TRADE_REQUEST_NOT_SUPPORTED = "8"
+TRADE_REQUEST_ACCEPTED, TRADE_REQUEST_REJECTED = "0", "2"  # TradeRequestStatus (750)
 EXEC_INST_POST_ONLY = "6"
 
 
@@ -157,6 +163,11 @@ def order_status_request(cl_ord_id: str, order_id: str | None, symbol: str, exch
 def order_mass_status_request(request_id: str) -> list[tuple[int, str]]:
     """The body of an OrderMassStatusRequest (AF) for all of the day's orders (585=7)."""
     return [(584, request_id), (585, MASS_STATUS_ALL_ORDERS)]
+
+
+def trade_capture_report_request(request_id: str) -> list[tuple[int, str]]:
+    """The body of a TradeCaptureReportRequest (AD): a snapshot of every fill of the day."""
+    return [(568, request_id), (569, TRADE_REQUEST_ALL_TRADES), (263, SUBSCRIPTION_SNAPSHOT)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,25 +295,94 @@ def parse_cancel_reject(message: FixMessage) -> CancelReject:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TradeCaptureAck:
+    """A TradeCaptureReportRequestAck (AQ): the venue's answer to AD before (or instead of) its reports."""
+
+    request_id: str
+    result: str
+    status: str
+    total: int | None
+    text: str | None
+
+    @property
+    def accepted(self) -> bool:
+        return self.result == TRADE_REQUEST_SUCCESSFUL and self.status != TRADE_REQUEST_REJECTED
+
+
+@dataclass(frozen=True, slots=True)
+class TradeCapture:
+    """One TradeCaptureReport (AE) answering our AD: one of our fills of the day.
+
+    ``fill`` is the fill as the ExecutionReport (150=F) that reported it would read: ExecID (17),
+    LastQty/LastPx (32/31), TransactTime (60), symbol and exchange (55/207), the side group's Side,
+    OrderID and ClOrdID (54/37/11) and LastLiquidityInd (851, the profile's addition); the order's
+    CumQty and LeavesQty are not part of a trade report and read as 0.
+    """
+
+    request_id: str
+    total: int | None
+    last_report: bool
+    fill: ExecReport
+
+
+def _count(message: FixMessage, tag: int) -> int | None:
+    value = message.get(tag)
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise ProfileError(message.msg_type, tag, f"is not a count: {value!r}")
+    return int(value)
+
+
+def parse_trade_capture_ack(message: FixMessage) -> TradeCaptureAck:
+    """Read a TradeCaptureReportRequestAck; raises :class:`ProfileError` naming the field at fault."""
+    return TradeCaptureAck(request_id=_required(message, 568), result=_required(message, 749),
+                           status=_required(message, 750), total=_count(message, 748), text=message.get(58))
+
+
+def parse_trade_capture_report(message: FixMessage) -> TradeCapture:
+    """Read a TradeCaptureReport; raises :class:`ProfileError` naming the field at fault."""
+    last_qty = _decimal(message, 32, required=True)
+    if last_qty is not None and last_qty <= 0:
+        raise ProfileError(message.msg_type, 32, f"must be positive on a trade: {last_qty}")
+    fill = ExecReport(
+        exec_type=EXEC_TRADE, ord_status=message.get(39) or "", order_id=_required(message, 37),
+        cl_ord_id=message.get(11) or "", orig_cl_ord_id=None, exec_id=_required(message, 17),
+        symbol=_required(message, 55), exchange=message.get(207), side=_required(message, 54), order_qty=None,
+        ord_type=None, price=None, time_in_force=None, last_qty=last_qty, last_px=_decimal(message, 31, required=True),
+        leaves_qty=Decimal(0), cum_qty=Decimal(0), avg_px=Decimal(0), liquidity=message.get(851), text=message.get(58),
+        reject_reason=None, transact_time=_required(message, 60), mass_status_req_id=None, tot_num_reports=None,
+        last_report=False,
+    )
+    return TradeCapture(request_id=_required(message, 568), total=_count(message, 748),
+                        last_report=message.get(912) == "Y", fill=fill)
+
+
 _DICTIONARY_CACHE: dict[str, Path] = {}
-_PROFILE_MESSAGES = ("Logon", "NewOrderSingle", "OrderCancelRequest", "OrderCancelReplaceRequest", "OrderMassCancelRequest")
+_PROFILE_FIELDS = {
+    "Logon": "FencingEpoch", "NewOrderSingle": "FencingEpoch", "OrderCancelRequest": "FencingEpoch",
+    "OrderCancelReplaceRequest": "FencingEpoch", "OrderMassCancelRequest": "FencingEpoch",
+    # FIX 4.4's AE has no liquidity indicator; the maker/taker fee of a recovered fill needs it.
+    "TradeCaptureReport": "LastLiquidityInd",
+}
 
 
 def profile_dictionary_xml(base: str) -> str:
     """``base`` (a QuickFIX FIX 4.4 dictionary) with FencingEpoch (20001, INT) defined and allowed
-    on A, D, F, G and q."""
+    on A, D, F, G and q, and LastLiquidityInd (851) allowed on AE."""
     field = f"  <field number='{FENCING_EPOCH_TAG}' name='FencingEpoch' type='INT' />\n </fields>"
     head, sep, tail = base.rpartition(" </fields>")
     if not sep:
         raise ValueError("dictionary has no </fields> section")
     text = head + field + tail
-    for name in _PROFILE_MESSAGES:
+    for name, added in _PROFILE_FIELDS.items():
         opening = f"<message name='{name}'"
         start = text.find(opening)
         if start < 0:
             raise ValueError(f"dictionary has no {name}")
         end = text.find(">", start) + 1
-        text = text[:end] + "\n   <field name='FencingEpoch' required='N' />" + text[end:]
+        text = text[:end] + f"\n   <field name='{added}' required='N' />" + text[end:]
     return text
 
 
@@ -311,7 +391,7 @@ def profile_dictionary_path(base: Path | None = None) -> Path:
     source = Path(base) if base is not None else fix44_spec_path()
     content = source.read_text(encoding="latin-1")
     # The name covers what is added too: a file written by an older profile must not be reused.
-    digest = hashlib.sha256((content + repr((FENCING_EPOCH_TAG, _PROFILE_MESSAGES))).encode("latin-1")).hexdigest()[:16]
+    digest = hashlib.sha256((content + repr((FENCING_EPOCH_TAG, _PROFILE_FIELDS))).encode("latin-1")).hexdigest()[:16]
     cached = _DICTIONARY_CACHE.get(digest)
     if cached is not None and cached.exists():
         return cached

@@ -3,11 +3,13 @@
 An :class:`adapters.fix.application.Application` shared by every acceptor session of the venue:
 
 - participant sessions (the node's SenderCompIDs) send NewOrderSingle (D), OrderCancelRequest (F),
-  OrderCancelReplaceRequest (G), OrderMassCancelRequest (q), OrderStatusRequest (H) and
-  OrderMassStatusRequest (AF); the gateway turns D/F/G/q into engine requests (participant = the
-  SenderCompID, epoch = FencingEpoch 20001, time = the replay clock's catalog time) and the engine's
-  reports into ExecutionReport (8), OrderCancelReject (9) and OrderMassCancelReport (r). Any other
-  application message gets a BusinessMessageReject (j, 380=3).
+  OrderCancelReplaceRequest (G), OrderMassCancelRequest (q), OrderStatusRequest (H),
+  OrderMassStatusRequest (AF) and TradeCaptureReportRequest (AD); the gateway turns D/F/G/q into
+  engine requests (participant = the SenderCompID, epoch = FencingEpoch 20001, time = the replay
+  clock's catalog time) and the engine's reports into ExecutionReport (8), OrderCancelReject (9)
+  and OrderMassCancelReport (r); AD is answered with an ack (AQ) and one TradeCaptureReport (AE)
+  per fill of the day, so a node that lost fills (a failover successor) recovers them exactly. Any
+  other application message gets a BusinessMessageReject (j, 380=3).
 - the drop-copy session receives a copy of every ExecutionReport (not the 150=I status answers),
   with OnBehalfOfCompID (115) naming the participant; it may not send orders (j).
 - every report is appended to the venue's record (:mod:`hftmm.venue.record`) before it is sent.
@@ -32,7 +34,15 @@ import msgspec
 from adapters.fix.application import Application
 from adapters.fix.codec import FixMessage
 from adapters.fix.errors import RejectLogon, SessionNotLoggedOn, UnsupportedMessageType
-from adapters.fix.profile import FENCING_EPOCH_TAG
+from adapters.fix.profile import (
+    FENCING_EPOCH_TAG,
+    SUBSCRIPTION_SNAPSHOT,
+    TRADE_REQUEST_ACCEPTED,
+    TRADE_REQUEST_ALL_TRADES,
+    TRADE_REQUEST_NOT_SUPPORTED,
+    TRADE_REQUEST_REJECTED,
+    TRADE_REQUEST_SUCCESSFUL,
+)
 from adapters.fix.session import Session
 from adapters.fix.times import format_utc_timestamp
 from hftmm.venue.matching_engine import MatchingEngine
@@ -98,6 +108,22 @@ class PendingMessage(msgspec.Struct, frozen=True):
     header: list[tuple[int, str]]
 
 
+class TradeState(msgspec.Struct, frozen=True, kw_only=True):
+    """One fill of the day as its ExecutionReport gave it (for AD, TradeCaptureReportRequest)."""
+
+    participant: str
+    exec_id: str
+    order_id: str
+    cl_ord_id: str
+    symbol: str
+    exchange: str
+    side: str
+    last_qty: str
+    last_px: str
+    liquidity: str
+    transact_time: str
+
+
 class GatewayState(msgspec.Struct, kw_only=True):
     """The gateway's persistent part (saved with the engine snapshot)."""
 
@@ -106,6 +132,7 @@ class GatewayState(msgspec.Struct, kw_only=True):
     next_status_id: int
     next_report_id: int
     generation: int = 0
+    fills: list[TradeState] = msgspec.field(default_factory=list)
 
 
 class _Reject(Exception):
@@ -175,6 +202,7 @@ class VenueGateway(Application):
         self.drop_copy_comp_id = drop_copy_comp_id
         self.sessions: dict[str, Session] = {}
         self.orders: dict[int, OrderState] = {}
+        self.fills: list[TradeState] = []
         self._by_cl_ord_id: dict[tuple[str, str], int] = {}
         self.pending: dict[str, list[PendingMessage]] = {}
         self._next_status_id = 1
@@ -185,7 +213,7 @@ class VenueGateway(Application):
         self._request: tuple[str, str | None] | None = None
         self._handlers: dict[str, Callable[[FixMessage, str], None]] = {
             "D": self._on_new, "F": self._on_cancel, "G": self._on_replace, "q": self._on_mass_cancel,
-            "H": self._on_status, "AF": self._on_mass_status,
+            "H": self._on_status, "AF": self._on_mass_status, "AD": self._on_trade_capture_request,
         }
 
     # -- Application hooks --------------------------------------------------------------------------
@@ -468,6 +496,37 @@ class VenueGateway(Application):
                 extra.append((912, "Y"))
             self._send(participant, "8", self._status_body(state) + extra)
 
+    def _on_trade_capture_request(self, message: FixMessage, participant: str) -> None:
+        """AD: the participant's fills of the day as TradeCaptureReports (AE), after an ack (AQ).
+
+        Only a snapshot of all trades is served (569=0, 263 absent or 0); any other request gets an
+        AQ rejecting it (749=8 TradeRequestType not supported), naming the field.
+        """
+        request_id = message.get(568) or ""
+        request_type = message.get(569) or ""
+        subscription = message.get(263)
+        ack = [(568, request_id), (569, request_type)] + ([(263, subscription)] if subscription else [])
+        problem = (f"tag 569 TradeRequestType {request_type!r}: only 0 (all trades) is served"
+                   if request_type != TRADE_REQUEST_ALL_TRADES else
+                   f"tag 263 SubscriptionRequestType {subscription!r}: only 0 (snapshot) is served"
+                   if subscription not in (None, SUBSCRIPTION_SNAPSHOT) else None)
+        if problem is not None:
+            self.counters["trade_capture_rejects"] += 1
+            self._send(participant, "AQ", ack + [(748, "0"), (749, TRADE_REQUEST_NOT_SUPPORTED),
+                                                 (750, TRADE_REQUEST_REJECTED), (55, "[N/A]"), (58, problem)])
+            return
+        fills = [f for f in self.fills if f.participant == participant]
+        self._send(participant, "AQ", ack + [(748, str(len(fills))), (749, TRADE_REQUEST_SUCCESSFUL),
+                                             (750, TRADE_REQUEST_ACCEPTED), (55, "[N/A]")])
+        for i, fill in enumerate(fills):
+            self._send(participant, "AE", [
+                (571, f"T{fill.exec_id}"), (568, request_id), (150, "F"), (748, str(len(fills))),
+                (912, "Y" if i == len(fills) - 1 else "N"), (17, fill.exec_id), (570, "Y"), (55, fill.symbol),
+                (207, fill.exchange), (32, fill.last_qty), (31, fill.last_px), (75, self.day),
+                (60, fill.transact_time), (851, fill.liquidity),
+                (552, "1"), (54, fill.side), (37, fill.order_id), (11, fill.cl_ord_id),
+            ])
+
     def _status_body(self, state: OrderState) -> list[tuple[int, str]]:
         body = [(6, price_to_str(state.avg_px)), (11, state.cl_ord_id), (14, str(state.cum_qty)),
                 (17, self._status_exec_id()), (37, state.fix_order_id), (38, str(state.qty)), (39, state.ord_status),
@@ -498,6 +557,12 @@ class VenueGateway(Application):
         if state is not None:
             self._update_state(state, event)
         body = self._execution_report_body(event, state, stale_text, side_text)
+        if event.last_qty:
+            fields = dict(body)
+            self.fills.append(TradeState(
+                participant=event.participant, exec_id=fields[17], order_id=fields[37], cl_ord_id=fields[11],
+                symbol=fields[55], exchange=fields[207], side=fields[54], last_qty=fields[32], last_px=fields[31],
+                liquidity=fields[851], transact_time=fields[60]))
         self._emit(event.participant, "8", body, event.ts_ns, drop_copy=True)
 
     def _update_state(self, state: OrderState, event: ExecutionReport) -> None:
@@ -608,7 +673,7 @@ class VenueGateway(Application):
         """The persistent part of the gateway."""
         return GatewayState(orders=sorted(self.orders.values(), key=lambda s: s.order_id), pending=self.pending,
                             next_status_id=self._next_status_id, next_report_id=self._next_report_id,
-                            generation=self.generation)
+                            generation=self.generation, fills=list(self.fills))
 
     def restore(self, state: GatewayState) -> None:
         """Continue from a saved :meth:`state`."""
@@ -620,5 +685,6 @@ class VenueGateway(Application):
             for cl_ord_id in [*s.cl_ord_ids, s.cl_ord_id]:
                 self._by_cl_ord_id[(s.participant, cl_ord_id)] = s.order_id
         self.pending = dict(state.pending)
+        self.fills = list(state.fills)
         self._next_status_id = state.next_status_id
         self._next_report_id = state.next_report_id

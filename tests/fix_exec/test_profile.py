@@ -1,5 +1,5 @@
-"""The profile's pure pieces: message bodies, ExecutionReport parsing errors, the dictionary with FencingEpoch,
-ClOrdID chains and latency percentiles."""
+"""The profile's pure pieces: message bodies, ExecutionReport and TradeCaptureReport parsing errors, the
+dictionary with FencingEpoch and LastLiquidityInd on AE, ClOrdID chains and latency percentiles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from adapters.fix.codec import FixMessage, decode, encode
 from adapters.fix.dictionary import DataDictionary
-from adapters.fix.errors import InvalidTagNumber
+from adapters.fix.errors import InvalidTagNumber, TagNotDefinedForMessage
 from adapters.fix.latency import LatencySamples
 from adapters.fix.profile import (
     OrderFields,
@@ -17,9 +17,12 @@ from adapters.fix.profile import (
     new_order_single,
     order_mass_cancel_request,
     parse_execution_report,
+    parse_trade_capture_ack,
+    parse_trade_capture_report,
     profile_dictionary_path,
     request_cl_ord_id,
     root_cl_ord_id,
+    trade_capture_report_request,
 )
 
 HEADER = [(35, "D"), (34, "2"), (49, "HFTMM"), (52, "20260105-14:30:00.000"), (56, "HFTMMVENUE")]
@@ -96,3 +99,42 @@ def test_latency_percentiles() -> None:
     pct = samples.percentiles((50.0, 99.0, 100.0))
     assert pct == {50.0: 50.0, 99.0: 99.0, 100.0: 100.0}
     assert samples.count == 100 and "p50=50.0 µs" in samples.summary()
+
+
+AE_HEADER = [(35, "AE"), (34, "9"), (49, "HFTMMVENUE"), (52, "20260105-14:30:00.000"), (56, "HFTMM")]
+AE_BODY = [(571, "T20240311-7"), (568, "TC1-5"), (748, "2"), (912, "Y"), (17, "20240311-7"), (570, "Y"), (55, "ACME"),
+           (207, "XNYS"), (32, "100"), (31, "50.12"), (75, "20240311"), (60, "20240311-14:30:01.000000"),
+           (851, "2"), (552, "1"), (54, "2"), (37, "41"), (11, "O-1#9")]
+
+
+def test_trade_capture_report_reads_as_the_fill_it_reports() -> None:
+    assert dict(trade_capture_report_request("TC1-5")) == {568: "TC1-5", 569: "0", 263: "0"}
+    message = decode(encode(AE_HEADER + AE_BODY))
+    DataDictionary(profile_dictionary_path()).validate(message)  # 851 on AE is the profile's addition
+    with pytest.raises(TagNotDefinedForMessage):
+        DataDictionary().validate(message)
+    capture = parse_trade_capture_report(message)
+    assert (capture.request_id, capture.total, capture.last_report) == ("TC1-5", 2, True)
+    fill = capture.fill
+    assert (fill.exec_type, fill.exec_id, fill.order_id, fill.cl_ord_id, fill.side) == ("F", "20240311-7", "41", "O-1#9", "2")
+    assert (fill.last_qty, fill.last_px, fill.liquidity, fill.exchange) == (Decimal(100), Decimal("50.12"), "2", "XNYS")
+
+
+@pytest.mark.parametrize(("tag", "value", "problem"), [
+    (17, None, "missing"), (32, "0", "must be positive"), (31, "x", "is not a number"), (748, "two", "is not a count"),
+    (60, None, "missing"),
+])
+def test_trade_capture_report_errors_name_the_field(tag: int, value: str | None, problem: str) -> None:
+    body = [(t, value if t == tag else v) for t, v in AE_BODY if not (t == tag and value is None)]
+    with pytest.raises(ProfileError, match=f"35=AE: tag {tag} {problem}"):
+        parse_trade_capture_report(FixMessage(AE_HEADER + body))
+
+
+def test_trade_capture_ack() -> None:
+    ack = parse_trade_capture_ack(FixMessage([(35, "AQ"), (568, "TC1"), (569, "0"), (748, "0"), (749, "0"), (750, "0")]))
+    assert ack.accepted and ack.total == 0
+    refused = parse_trade_capture_ack(FixMessage([(35, "AQ"), (568, "TC2"), (569, "1"), (749, "8"), (750, "2"),
+                                                  (58, "tag 569 ...")]))
+    assert not refused.accepted and refused.text == "tag 569 ..."
+    with pytest.raises(ProfileError, match="tag 749 missing"):
+        parse_trade_capture_ack(FixMessage([(35, "AQ"), (568, "TC3"), (750, "0")]))

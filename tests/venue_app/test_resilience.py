@@ -303,3 +303,50 @@ def test_unclean_restart_is_detected_and_ids_never_repeat(venue_catalog: Path, d
         await restarted.stop()
 
     run(scenario)
+
+
+def test_trade_capture_request_answers_every_fill_of_the_day_across_a_restart(
+        venue_catalog: Path, day: Day, tmp_path: Path) -> None:
+    """AD → AQ + one AE per fill, with the ExecIDs, prices and liquidity the ExecutionReports had."""
+    events, specs = day
+
+    async def scenario() -> None:
+        config = venue_config(venue_catalog, tmp_path / "venue")
+        server = make_server(config, events, specs)
+        await server.start()
+        initiator, session, app = await connect(server.port, store_dir=tmp_path / "client")
+        other, other_session, other_app = await connect(server.port, "MM2")
+        session.send("AD", [(568, "TC0"), (569, "0"), (263, "0")])
+        await until(lambda: app.of("AQ", t568="TC0"), what="ack of an empty day")
+        assert (app.of("AQ")[0][748], app.of("AQ")[0][749], app.of("AQ")[0][750]) == ("0", "0", "0")
+        bid, _ = server.engine.replayed_best("ACME", Side.BUY)
+        px = price_to_str(bid + TICK)
+        session.send("D", new_order("W1", "1", 300, px))
+        await until(lambda: len(app.of("8", t150="0")) == 1, what="ack")
+        other_session.send("D", new_order("X1", "2", 100, px, tif="3"))
+        other_session.send("D", new_order("X2", "2", 100, px, tif="3"))
+        await until(lambda: len(app.of("8", t150="F")) == 2, what="two partial fills of W1")
+        fills = app.of("8", t150="F")
+        await initiator.stop()
+        await other.stop()
+        await server.stop()
+
+        restarted = make_server(config, events, specs)  # the fills of the day survive the restart
+        await restarted.start()
+        initiator, session, app = await connect(restarted.port, store_dir=tmp_path / "client")
+        session.send("AD", [(568, "TC1"), (569, "0"), (263, "0")])
+        await until(lambda: len(app.of("AE", t568="TC1")) == 2, what="two trade capture reports")
+        ack = app.of("AQ", t568="TC1")[0]
+        assert (ack[748], ack[749], ack[750]) == ("2", "0", "0")
+        reports = app.of("AE", t568="TC1")
+        assert [(r[17], r[37], r[11], r[54], r[32], r[31], r[851], r[60]) for r in reports] == [
+            (f[17], f[37], f[11], f[54], f[32], f[31], f[851], f[60]) for f in fills]
+        assert [(r[748], r.get(912), r[570], r[552]) for r in reports] == [("2", "N", "Y", "1"), ("2", "Y", "Y", "1")]
+        session.send("AD", [(568, "TC2"), (569, "1")])  # by trade id: not served
+        await until(lambda: app.of("AQ", t568="TC2"), what="reject")
+        reject = app.of("AQ", t568="TC2")[0]
+        assert (reject[749], reject[750]) == ("8", "2") and "tag 569" in reject[58]
+        await initiator.stop()
+        await restarted.stop()
+
+    run(scenario)
