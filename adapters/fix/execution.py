@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import pandas as pd
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
 from nautilus_trader.common.enums import LogLevel
@@ -93,6 +93,8 @@ from adapters.fix.profile import (
     NO_ORDERS,
     ExecReport,
     ProfileError,
+    TradeCapture,
+    TradeCaptureAck,
     new_order_single,
     order_cancel_replace_request,
     order_cancel_request,
@@ -101,8 +103,11 @@ from adapters.fix.profile import (
     order_status_request,
     parse_cancel_reject,
     parse_execution_report,
+    parse_trade_capture_ack,
+    parse_trade_capture_report,
     request_cl_ord_id,
     root_cl_ord_id,
+    trade_capture_report_request,
 )
 from adapters.fix.session import Session
 from adapters.fix.transport import FixInitiator
@@ -128,9 +133,16 @@ class FixRequestTimeout(TimeoutError):
 
 
 @dataclass(slots=True)
-class _MassStatus:
+class _PendingReports:
+    """The reports answering one AF or AD request, collected until the last one."""
+
     future: asyncio.Future[list[ExecReport]]
     reports: list[ExecReport] = field(default_factory=list)
+    total: int | None = None  # TradeCaptureReportRequestAck's TotNumTradeReports (748)
+
+
+class TradeCaptureRejected(ConnectionError):
+    """The venue refused a TradeCaptureReportRequest (AQ with a TradeRequestResult other than 0)."""
 
 
 def market_data_ts(order: Order) -> int | None:
@@ -213,7 +225,8 @@ class FixExecutionClient(LiveExecutionClient):
         # Orders this client sent (the engine may not have processed their OrderSubmitted yet when the
         # venue answers); an INITIALIZED order not in here was sent by a predecessor node.
         self._sent_here: dict[ClientOrderId, None] = {}
-        self._mass_status: dict[str, _MassStatus] = {}
+        self._mass_status: dict[str, _PendingReports] = {}
+        self._trade_captures: dict[str, _PendingReports] = {}
         self._mass_cancels: dict[str, InstrumentId] = {}
         self._status_requests: dict[str, asyncio.Future[ExecReport | None]] = {}
         self._fills: list[FillReport] = []
@@ -449,10 +462,19 @@ class FixExecutionClient(LiveExecutionClient):
                 self._on_cancel_reject(message)
             elif msg_type == "r":
                 self._on_mass_cancel_report(message)
+            elif msg_type == "AQ":
+                self._on_trade_capture_ack(parse_trade_capture_ack(message))
+            elif msg_type == "AE":
+                self._on_trade_capture(parse_trade_capture_report(message))
             elif msg_type == "j":
                 self._count("business_rejects")
                 self._log.error(f"venue BusinessMessageReject of our {message.get(372)} (seq {message.get(45)}): "
                                 f"{message.get(58)}")
+                if message.get(372) == "AD":  # a venue without trade capture: do not wait for reports
+                    for pending in self._trade_captures.values():
+                        if not pending.future.done():
+                            pending.future.set_exception(TradeCaptureRejected(
+                                f"the venue does not serve TradeCaptureReportRequest: {message.get(58)}"))
             else:
                 raise UnsupportedMessageType(msg_type)
         except ProfileError as exc:
@@ -587,7 +609,7 @@ class FixExecutionClient(LiveExecutionClient):
             metrics.fills.labels(order.instrument_id.value, order.side.name, liquidity.name).inc()
 
     def _record_fill(self, report: ExecReport, instrument: Instrument) -> None:
-        """Every fill seen, for ``generate_fill_reports`` (the venue's fills of this session)."""
+        """Every fill seen or recovered from the venue (AE), once, for ``generate_fill_reports``."""
         liquidity = LIQUIDITY_FROM_FIX.get(report.liquidity or "", LiquiditySide.NO_LIQUIDITY_SIDE)
         assert report.last_qty is not None
         fee = commission(liquidity, report.last_qty, self._maker_fee, self._taker_fee, instrument)
@@ -679,20 +701,54 @@ class FixExecutionClient(LiveExecutionClient):
             if future is not None and not future.done():
                 future.set_result(None if report.order_id == NO_ORDERS else report)
 
-    async def _request_mass_status(self) -> list[ExecReport]:
+    def _on_trade_capture_ack(self, ack: TradeCaptureAck) -> None:
+        pending = self._trade_captures.get(ack.request_id)
+        if pending is None or pending.future.done():
+            return
+        if not ack.accepted:
+            pending.future.set_exception(TradeCaptureRejected(
+                f"TradeCaptureReportRequest {ack.request_id} refused (TradeRequestResult {ack.result}, "
+                f"TradeRequestStatus {ack.status}): {ack.text or ''}"))
+            return
+        pending.total = ack.total
+        if ack.total == 0:
+            pending.future.set_result([])
+
+    def _on_trade_capture(self, capture: TradeCapture) -> None:
+        pending = self._trade_captures.get(capture.request_id)
+        if pending is None or pending.future.done():
+            return
+        pending.reports.append(capture.fill)
+        total = capture.total if capture.total is not None else pending.total
+        if capture.last_report or (total is not None and len(pending.reports) >= total):
+            pending.future.set_result(pending.reports)
+
+    async def _request_reports(self, msg_type: str, name: str, what: str, pending_by_id: dict[str, _PendingReports],
+                               body: Callable[[str], list[tuple[int, str]]]) -> list[ExecReport]:
+        """Send one AF or AD (``name``) and wait for every report answering it."""
         if self.session is None or not self.session.is_logged_on:
-            raise ConnectionError("FIX session not logged on: cannot ask the venue for its orders")
-        request_id = f"MS{next(self._request_ids)}-{self.session.next_sender_seq}"
-        pending = _MassStatus(self._loop.create_future())
-        self._mass_status[request_id] = pending
+            raise ConnectionError(f"FIX session not logged on: cannot ask the venue for its {what}")
+        request_id = f"{msg_type}{next(self._request_ids)}-{self.session.next_sender_seq}"
+        pending = _PendingReports(self._loop.create_future())
+        pending_by_id[request_id] = pending
         try:
-            self.session.send("AF", order_mass_status_request(request_id))
+            self.session.send(msg_type, body(request_id))
             return await asyncio.wait_for(pending.future, self._config.request_timeout_s)
         except TimeoutError:
-            raise FixRequestTimeout(f"no complete answer to OrderMassStatusRequest {request_id} within "
+            raise FixRequestTimeout(f"no complete answer to {name} {request_id} within "
                                     f"{self._config.request_timeout_s} s ({len(pending.reports)} reports)") from None
         finally:
-            del self._mass_status[request_id]
+            del pending_by_id[request_id]
+
+    async def _request_trade_capture(self) -> list[ExecReport]:
+        """The venue's fills of the day for this session (AD, answered by AQ then one AE per fill)."""
+        return await self._request_reports("AD", "TradeCaptureReportRequest", "fills", self._trade_captures,
+                                           trade_capture_report_request)
+
+    async def _request_mass_status(self) -> list[ExecReport]:
+        """The venue's orders of the day (AF 585=7, one 150=I report per order)."""
+        return await self._request_reports("AF", "OrderMassStatusRequest", "orders", self._mass_status,
+                                           order_mass_status_request)
 
     def _status_of(self, report: ExecReport) -> OrderStatusReport | None:
         instrument = self._instrument(report)
@@ -760,7 +816,28 @@ class FixExecutionClient(LiveExecutionClient):
         return self._status_of(report)
 
     async def generate_fill_reports(self, command: GenerateFillReports) -> list[FillReport]:
-        """The fills received in this session (150=F, including those resent after a reconnect)."""
+        """The venue's fills of the day (TradeCaptureReportRequest AD), with the ExecIDs it sent.
+
+        Fills the node never booked (a failover predecessor received them and died before its cache
+        recorded them) come back exact: trade id, price, liquidity. Should the venue not answer, the
+        fills received in this session are reported (with a warning) and the engine infers the rest
+        from the status reports' CumQty.
+        """
+        try:
+            captured = await self._request_trade_capture()
+        except (ConnectionError, FixRequestTimeout) as exc:
+            self._count("trade_capture_failures")
+            self._log.warning(f"the venue's fills of the day are not available ({exc}): reporting this session's "
+                              "fills only")
+            captured = []
+        known = len(self._fills)
+        for report in captured:
+            instrument = self._instrument(report)
+            if instrument is not None:
+                self._record_fill(report, instrument)
+        if captured:
+            self._log.info(f"the venue reported {len(captured)} fills of the day, {len(self._fills) - known} of them "
+                           "not received in this session")
         start = int(command.start.value) if command.start is not None else None
         end = int(command.end.value) if command.end is not None else None
         return [
@@ -801,25 +878,28 @@ class FixExecutionClient(LiveExecutionClient):
         return reports
 
     async def generate_mass_status(self, lookback_mins: int | None = None) -> ExecutionMassStatus | None:
-        """The venue's orders of the day and this session's fills, for start-up reconciliation.
+        """The venue's orders and fills of the day, for start-up reconciliation.
 
         No position reports: the venue keeps none, and the net position its orders imply is
         reconciled order by order already. A second snapshot of it would be compared with a cache
         that has moved on: a fill arriving while the engine reconciles is booked at once, and the
         engine would "correct" the position by a synthetic fill the venue never made. Afterwards
         reports on unknown orders go to the engine directly.
+
+        ``lookback_mins`` is not applied: AF and AD answer with the venue day's orders and fills,
+        and their times are the venue's (a simulator's replay clock is not the node's wall clock),
+        so a window on the node's clock could only drop fills of the day.
         """
-        self._log.info("Generating ExecutionMassStatus (orders and fills)...")
+        self._log.info("Generating ExecutionMassStatus (orders and fills of the venue day)...")
         now = self._clock.timestamp_ns()
-        start = None if lookback_mins is None else pd.Timestamp(now - lookback_mins * 60_000_000_000, tz="UTC")
         mass_status = ExecutionMassStatus(client_id=self.id, account_id=self.account_id, venue=self.venue,
                                           report_id=UUID4(), ts_init=now)
         self.reconciliation_active = True
         try:
             orders = await self.generate_order_status_reports(GenerateOrderStatusReports(
-                instrument_id=None, start=start, end=None, open_only=False, command_id=UUID4(), ts_init=now))
+                instrument_id=None, start=None, end=None, open_only=False, command_id=UUID4(), ts_init=now))
             fills = await self.generate_fill_reports(GenerateFillReports(
-                instrument_id=None, venue_order_id=None, start=start, end=None, command_id=UUID4(), ts_init=now))
+                instrument_id=None, venue_order_id=None, start=None, end=None, command_id=UUID4(), ts_init=now))
         except (ConnectionError, FixRequestTimeout) as exc:
             self._log.error(f"cannot reconcile with the venue: {exc}")
             return None

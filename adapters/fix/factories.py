@@ -10,7 +10,9 @@ from nautilus_trader.live.factories import LiveExecClientFactory
 from nautilus_trader.model.identifiers import ClientId
 
 from adapters.fix.client_config import FixExecClientConfig
+from adapters.fix.dictionary import DataDictionary
 from adapters.fix.execution import FixExecutionClient
+from adapters.fix.profile import profile_dictionary_path
 from adapters.fix.transport import build_session
 from adapters.polygon.providers import PolygonInstrumentProvider
 
@@ -41,5 +43,7 @@ class FixLiveExecClientFactory(LiveExecClientFactory):
         provider = PolygonInstrumentProvider(catalog_path=config.catalog_path, config=config.instrument_provider)
         client = FixExecutionClient(loop=loop, client_id=ClientId(name), msgbus=msgbus, cache=cache, clock=clock,
                                     instrument_provider=provider, config=config)
-        client.attach(build_session(config.session, client.application()))
+        # The session speaks hftmm's profile: FencingEpoch on orders, LastLiquidityInd on AE.
+        dictionary = DataDictionary(config.session.dictionary_path or profile_dictionary_path())
+        client.attach(build_session(config.session, client.application(), dictionary=dictionary))
         return client

@@ -161,7 +161,8 @@ class NodeHarness:
         config = TradingNodeConfig(
             trader_id="HFTMM-001",
             logging=LoggingConfig(log_level=os.environ.get("HFTMM_TEST_LOG", "ERROR")),
-            exec_engine=LiveExecEngineConfig(reconciliation=True, inflight_check_interval_ms=0),
+            exec_engine=LiveExecEngineConfig(reconciliation=True, reconciliation_lookback_mins=1440,  # as a live node
+                                             inflight_check_interval_ms=0),
             data_clients=self.data_clients,
             exec_clients={"XNYS": FixExecClientConfig(
                 session=session, catalog_path=str(self.catalog), request_timeout_s=5.0, logon_timeout_s=10.0,

@@ -253,3 +253,49 @@ def test_an_order_lost_on_the_way_is_resent_by_the_session(tmp_path: Path) -> No
             await h.stop()
 
     run(main)
+
+
+@pytest.mark.parametrize("served", [True, False], ids=["trade-capture", "venue-without-AD"])
+def test_a_fill_the_node_never_saw_comes_back_with_the_venues_exec_id(tmp_path: Path, served: bool) -> None:
+    """A successor with no record of a fill (its predecessor received it and died before booking it)
+    gets it from the venue's TradeCaptureReports (AD): the venue's ExecID, price and liquidity. A
+    venue that does not serve AD answers a BusinessMessageReject; reconciliation then infers the fill
+    from CumQty (same quantity, a generated trade id) without waiting for a timeout."""
+
+    async def main() -> None:
+        first = NodeHarness(tmp_path, claim=True)
+        # The venue simulator's TransactTimes are its replay clock's: a day long past for the node.
+        first.venue._now = lambda: "20240311-14:30:00.000000"  # type: ignore[method-assign]
+        await first.start()
+        d, venue = first.driver, first.venue
+        assert d is not None
+        order = d.limit(OrderSide.SELL, 300, "50.10")
+        await first.until(lambda: d.of(OrderAccepted), what="accepted")
+        root = order.client_order_id.value
+        seen = dict(venue.fill(root, 100, "50.10"))
+        await first.until(lambda: d.of(OrderFilled), what="fill")
+        await first.stop_node()
+        unseen = dict(venue.fill(root, 100, "50.12", liquidity="2", send=False))
+        venue.serve_trade_capture = served
+
+        second = NodeHarness(tmp_path, venue, claim=True)
+        second.acceptor, second.venue_session = first.acceptor, first.venue_session
+        await second.start()
+        try:
+            cached = second.driver.cache.order(order.client_order_id)
+            assert cached is not None and cached.filled_qty == Quantity.from_int(200)
+            assert second.driver.portfolio.net_position(IID) == -200
+            fills = {f.trade_id.value: f for f in second.driver.cache.order(order.client_order_id).events
+                     if isinstance(f, OrderFilled)}
+            if served:
+                assert set(fills) == {seen[17], unseen[17]}
+                assert (fills[unseen[17]].last_px.as_double(), fills[unseen[17]].liquidity_side.name) == (50.12, "TAKER")
+                assert "trade_capture_failures" not in second.client.counters
+            else:
+                assert len(fills) == 1  # one inferred fill at the average price stands for both
+                assert second.client.counters["trade_capture_failures"] == 1
+        finally:
+            await second.stop()
+            await first.stop()
+
+    run(main)

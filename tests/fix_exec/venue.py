@@ -66,6 +66,10 @@ class ScriptedVenue(Application):
         # Hold each replace's acknowledgement until the next message arrives: the client then sends
         # that message before it has heard of the replace (a cancel crossing an amend).
         self.hold_replace_acks = False
+        # Every fill's ExecutionReport body, for TradeCaptureReportRequest (AD); False: AD is not
+        # served (a venue without trade capture answers a BusinessMessageReject).
+        self.fills: list[list[tuple[int, str]]] = []
+        self.serve_trade_capture = True
         self._held: list[list[tuple[int, str]]] = []
 
     def on_create(self, session: Session) -> None:
@@ -77,7 +81,8 @@ class ScriptedVenue(Application):
             session.send("8", body)
         self._held.clear()
         handler = {"D": self._new, "F": self._cancel, "G": self._replace, "q": self._mass_cancel,
-                   "H": self._status, "AF": self._mass_status}.get(message.msg_type)
+                   "H": self._status, "AF": self._mass_status,
+                   "AD": self._trade_capture if self.serve_trade_capture else None}.get(message.msg_type)
         if handler is None:
             raise UnsupportedMessageType(message.msg_type)
         if message.get(20001) is not None:
@@ -197,6 +202,17 @@ class ScriptedVenue(Application):
                 extra.append((912, "Y"))
             self.report(order, "I", extra)
 
+    def _trade_capture(self, m: FixMessage) -> None:
+        assert self.session is not None
+        self.session.send("AQ", [(568, m[568]), (569, m[569]), (748, str(len(self.fills))), (749, "0"), (750, "0"),
+                                 (55, "[N/A]")])
+        for i, body in enumerate(self.fills):
+            f = dict(body)
+            self.session.send("AE", [(571, f"T{f[17]}"), (568, m[568]), (748, str(len(self.fills))),
+                                     (912, "Y" if i == len(self.fills) - 1 else "N"), (17, f[17]), (570, "Y"),
+                                     (55, f[55]), (207, f[207]), (32, f[32]), (31, f[31]), (75, "20240311"),
+                                     (60, f[60]), (851, f[851]), (552, "1"), (54, f[54]), (37, f[37]), (11, f[11])])
+
     # -- the test's instructions --------------------------------------------------------------------
 
     def order(self, root: str) -> VenueOrder:
@@ -212,7 +228,9 @@ class ScriptedVenue(Application):
         order.cum += qty
         order.notional += qty * Decimal(price)
         order.status = "2" if order.cum >= order.qty else "1"
-        return self.report(order, "F", [(31, price), (32, str(qty)), (851, liquidity)], send=send)
+        body = self.report(order, "F", [(31, price), (32, str(qty)), (851, liquidity)], send=send)
+        self.fills.append(body)
+        return body
 
     def add_order(self, cl_ord_id: str, symbol: str, side: str, qty: int, price: str, cum: int = 0) -> VenueOrder:
         """An order the venue holds from an earlier run (for reconciliation tests)."""
