@@ -765,7 +765,9 @@ def demo_live(
     out.print(table)
     out.print(f"run folder: {outcome.run_dir}; venue record: {outcome.venue_record}")
     if not rec.matches:
-        raise CliError(f"the node disagrees with the venue's record (duplicates: {rec.duplicate_exec_ids[:5]})")
+        raise CliError(f"the node disagrees with the venue's record (fills reported twice: {rec.duplicate_exec_ids[:5]}, "
+                       f"venue fills the node lacks: {rec.missing_fills[:5]}, node fills the venue never made: "
+                       f"{rec.unknown_fills[:5]})")
     out.print("[bold green]node and venue agree")
 
 

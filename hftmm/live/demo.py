@@ -64,13 +64,18 @@ class Reconciliation:
     node_fills: int
     venue_fills: int
     duplicate_exec_ids: list[str] = field(default_factory=list)
+    missing_fills: list[str] = field(default_factory=list)
+    """ExecIDs of venue fills the node's fill table lacks."""
+    unknown_fills: list[str] = field(default_factory=list)
+    """Trade ids in the node's fill table that are no venue fill (an inferred or synthetic fill)."""
 
     @property
     def matches(self) -> bool:
-        """Same positions, same number of fills, no fill reported twice."""
+        """Same positions, the venue's fills exactly (by ExecID), no fill reported twice."""
         symbols = set(self.node_positions) | set(self.venue_positions)
         return (all(self.node_positions.get(s, 0.0) == self.venue_positions.get(s, 0.0) for s in symbols)
-                and self.node_fills == self.venue_fills and not self.duplicate_exec_ids)
+                and self.node_fills == self.venue_fills and not self.duplicate_exec_ids
+                and not self.missing_fills and not self.unknown_fills)
 
 
 def reconcile(run_dir: Path, record_path: Path, participants: set[str]) -> Reconciliation:
@@ -89,8 +94,10 @@ def reconcile(run_dir: Path, record_path: Path, participants: set[str]) -> Recon
     summary = json.loads((run_dir / "summary.json").read_text())
     node_pos = {iid.split(".")[0]: float(v["final_position"]) for iid, v in summary["per_instrument"].items()}
     fills = pd.read_parquet(run_dir / "fills.parquet") if (run_dir / "fills.parquet").is_file() else pd.DataFrame()
+    trade_ids = set(fills["trade_id"]) if len(fills) else set()
     return Reconciliation(node_pos, {k: float(v) for k, v in venue_pos.items()}, len(fills), sum(exec_ids.values()),
-                          sorted(e for e, n in exec_ids.items() if n > 1))
+                          sorted(e for e, n in exec_ids.items() if n > 1), sorted(set(exec_ids) - trade_ids),
+                          sorted(trade_ids - set(exec_ids)))
 
 
 @dataclass
@@ -180,7 +187,11 @@ async def run_demo_live(
     async with local_market(config, catalog=catalog, date=date, speed=speed, start=start, state=state) as market:
         node_fix_port = await fix_route(market.fix_port) if fix_route is not None else market.fix_port
         live = msgspec.structs.replace(config.live, feed=msgspec.structs.replace(config.live.feed, ws_url=f"ws://127.0.0.1:{market.feed_port}"),
-                                       fix=msgspec.structs.replace(config.live.fix, port=node_fix_port, reset_on_logon=True),
+                                       # A fresh venue and a fresh file store: both start at sequence 1, and a
+                                       # reconnect mid-session resends what the cut connection lost (a reset
+                                       # on every Logon would drop an order written to the dying socket).
+                                       fix=msgspec.structs.replace(config.live.fix, port=node_fix_port, store="file",
+                                                                   reset_on_logon=False),
                                        state_dir=str(state / "node"), metrics_port=0)
         outcome = await run_live(msgspec.structs.replace(config, live=live), duration_s=duration_s, run_id=run_id,
                                  while_running=while_running)
