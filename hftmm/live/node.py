@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from nautilus_trader.common.component import Logger
 from nautilus_trader.config import (
     CacheConfig,
     ImportableActorConfig,
@@ -30,7 +31,6 @@ from nautilus_trader.config import (
     StreamingConfig,
     TradingNodeConfig,
 )
-from nautilus_trader.common.component import Logger
 from nautilus_trader.live.node import TradingNode
 
 from hftmm.config import LiveConfig, config_to_builtins
