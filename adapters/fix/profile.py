@@ -226,6 +226,15 @@ def _decimal(message: FixMessage, tag: int, required: bool = False) -> Decimal |
     return number
 
 
+def _count(message: FixMessage, tag: int) -> int | None:
+    value = message.get(tag)
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise ProfileError(message.msg_type, tag, f"is not a count: {value!r}")
+    return int(value)
+
+
 def parse_execution_report(message: FixMessage) -> ExecReport:
     """Read an ExecutionReport; raises :class:`ProfileError` naming the field at fault.
 
@@ -236,9 +245,7 @@ def parse_execution_report(message: FixMessage) -> ExecReport:
     last_px = _decimal(message, 31, required=exec_type == EXEC_TRADE)
     if exec_type == EXEC_TRADE and last_qty is not None and last_qty <= 0:
         raise ProfileError(message.msg_type, 32, f"must be positive on a trade: {last_qty}")
-    tot = message.get(911)
-    if tot is not None and not tot.isdigit():
-        raise ProfileError(message.msg_type, 911, f"is not a count: {tot!r}")
+    tot = _count(message, 911)
     return ExecReport(
         exec_type=exec_type,
         ord_status=_required(message, 39),
@@ -263,7 +270,7 @@ def parse_execution_report(message: FixMessage) -> ExecReport:
         reject_reason=message.get(103),
         transact_time=message.get(60),
         mass_status_req_id=message.get(584),
-        tot_num_reports=int(tot) if tot is not None else None,
+        tot_num_reports=tot,
         last_report=message.get(912) == "Y",
     )
 
@@ -324,15 +331,6 @@ class TradeCapture:
     total: int | None
     last_report: bool
     fill: ExecReport
-
-
-def _count(message: FixMessage, tag: int) -> int | None:
-    value = message.get(tag)
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise ProfileError(message.msg_type, tag, f"is not a count: {value!r}")
-    return int(value)
 
 
 def parse_trade_capture_ack(message: FixMessage) -> TradeCaptureAck:

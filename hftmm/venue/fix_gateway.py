@@ -506,10 +506,11 @@ class VenueGateway(Application):
         request_type = message.get(569) or ""
         subscription = message.get(263)
         ack = [(568, request_id), (569, request_type)] + ([(263, subscription)] if subscription else [])
-        problem = (f"tag 569 TradeRequestType {request_type!r}: only 0 (all trades) is served"
-                   if request_type != TRADE_REQUEST_ALL_TRADES else
-                   f"tag 263 SubscriptionRequestType {subscription!r}: only 0 (snapshot) is served"
-                   if subscription not in (None, SUBSCRIPTION_SNAPSHOT) else None)
+        problem = None
+        if request_type != TRADE_REQUEST_ALL_TRADES:
+            problem = f"tag 569 TradeRequestType {request_type!r}: only 0 (all trades) is served"
+        elif subscription not in (None, SUBSCRIPTION_SNAPSHOT):
+            problem = f"tag 263 SubscriptionRequestType {subscription!r}: only 0 (snapshot) is served"
         if problem is not None:
             self.counters["trade_capture_rejects"] += 1
             self._send(participant, "AQ", ack + [(748, "0"), (749, TRADE_REQUEST_NOT_SUPPORTED),
