@@ -57,11 +57,17 @@ _TAG_CACHE_LIMIT = 20_000
 _PREFIX: dict[int, str] = {}
 
 
+def is_ascii_number(text: str) -> bool:
+    """A non-empty run of ASCII digits, what FIX calls an int: ``str.isdigit`` also accepts ``'¹'``,
+    which ``int`` refuses, and ``'٣'``, which ``int`` reads as 3."""
+    return text.isascii() and text.isdigit()
+
+
 def _parse_tag(text: str) -> int:
     """A tag as an int, strictly: optional ``-`` then ASCII digits (``0`` and ``-1`` are kept so
     that the dictionary can reject them as invalid tag numbers, as FIX test suites expect)."""
     digits = text[1:] if text.startswith("-") else text
-    if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > 9:
+    if not is_ascii_number(digits) or len(digits) > 9:
         raise GarbledMessage(f"field tag {text!r} is not an integer")
     tag = int(text)
     if tag not in DATA_FIELDS and len(_TAGS) < _TAG_CACHE_LIMIT and tag > 0:
@@ -141,7 +147,7 @@ class FixMessage:
     def seq_num(self) -> int | None:
         """MsgSeqNum (34) as an int, ``None`` if absent or not an integer."""
         value = self.get(34)
-        if value is None or not value.isdigit():
+        if value is None or not is_ascii_number(value):
             return None
         return int(value)
 
@@ -227,7 +233,7 @@ def _decode_with_data_fields(text: str) -> list[tuple[int, str]]:
         value = text[eq + 1 : end]
         fields.append((tag, value))
         pending_length = None
-        if tag in DATA_FIELDS and value.isdigit():
+        if tag in DATA_FIELDS and is_ascii_number(value):
             pending_length = (DATA_FIELDS[tag], int(value))
         pos = end + 1
     return fields
@@ -248,9 +254,9 @@ def _check_framing(frame: bytes, text: str, fields: list[tuple[int, str]]) -> No
     trailer_len = len(last_value) + 4  # "10=" value SOH
     body_end = len(text) - trailer_len
     declared = fields[1][1]
-    if not declared.isdigit() or int(declared) != body_end - body_start:
+    if not is_ascii_number(declared) or int(declared) != body_end - body_start:
         raise BadBodyLength(f"BodyLength is {declared!r} but the body is {body_end - body_start} bytes", 9)
-    if not last_value.isdigit() or int(last_value) != checksum(memoryview(frame)[:body_end]):
+    if not is_ascii_number(last_value) or int(last_value) != checksum(memoryview(frame)[:body_end]):
         raise BadChecksum(f"CheckSum is {last_value!r}, computed {checksum(memoryview(frame)[:body_end]):03d}", 10)
 
 

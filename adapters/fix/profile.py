@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from adapters.fix.codec import FixMessage
+from adapters.fix.codec import FixMessage, is_ascii_number
 from adapters.fix.dictionary import fix44_spec_path
 
 FENCING_EPOCH_TAG = 20001
@@ -230,7 +230,7 @@ def _count(message: FixMessage, tag: int) -> int | None:
     value = message.get(tag)
     if value is None:
         return None
-    if not value.isdigit():
+    if not is_ascii_number(value):
         raise ProfileError(message.msg_type, tag, f"is not a count: {value!r}")
     return int(value)
 

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from adapters.fix.application import Application
-from adapters.fix.codec import BY_TAG, FixMessage, FrameReader, decode, encode
+from adapters.fix.codec import BY_TAG, FixMessage, FrameReader, decode, encode, is_ascii_number
 from adapters.fix.config import SessionConfig
 from adapters.fix.dictionary import DataDictionary
 from adapters.fix.errors import (
@@ -646,7 +646,7 @@ class Session:
         self.received_logon = True
         if not self.initiator or (self.received_reset and not self.sent_reset):
             heartbeat = logon.get(108, "")
-            self.heartbeat_interval = int(heartbeat) if heartbeat and heartbeat.isdigit() else 0
+            self.heartbeat_interval = int(heartbeat) if heartbeat and is_ascii_number(heartbeat) else 0
             self._generate_logon_response(logon)
         self.sent_reset = False
         self.received_reset = False
@@ -688,7 +688,7 @@ class Session:
         if not self._verify(message, gap_fill, gap_fill):
             return
         new_seq_text = message.get(36, "") or ""
-        new_seq = int(new_seq_text) if new_seq_text.isdigit() else 0
+        new_seq = int(new_seq_text) if is_ascii_number(new_seq_text) else 0
         expected = self.store.next_target_seq()
         self.log.info("%s: SequenceReset%s FROM %d TO %d", self.session_id, "-GapFill" if gap_fill else "",
                       expected, new_seq)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from adapters.fix.codec import is_ascii_number
+
 
 def format_utc_timestamp(moment: datetime, precision: int = 3) -> str:
     """``YYYYMMDD-HH:MM:SS`` plus ``precision`` (0, 3 or 6) fractional digits.
@@ -40,11 +42,11 @@ def parse_utc_timestamp(text: str) -> datetime:
     micros = 0
     if len(text) > 17:
         fraction = text[18:]
-        if text[17] != "." or not fraction.isdigit() or len(fraction) > 9:
+        if text[17] != "." or not is_ascii_number(fraction) or len(fraction) > 9:
             raise ValueError(f"not a UTCTimestamp: {text!r}")
         micros = int(fraction[:6].ljust(6, "0"))
     digits = text[0:8] + text[9:11] + text[12:14] + text[15:17]
-    if not digits.isdigit():
+    if not is_ascii_number(digits):
         raise ValueError(f"not a UTCTimestamp: {text!r}")
     return datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[12:14]),
                     min(int(text[15:17]), 59), micros, tzinfo=UTC)

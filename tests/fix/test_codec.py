@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from adapters.fix.codec import DATA_FIELDS, FixMessage, FrameReader, checksum, decode, encode
@@ -57,6 +57,7 @@ _tags = st.integers(min_value=11, max_value=9999).filter(lambda t: t not in DATA
 
 
 @given(st.lists(st.tuples(_tags, _values), max_size=40), st.sampled_from(["0", "8", "D", "AE"]))
+@example(body=[(348, "\u00b9")], msg_type="0")  # a length field whose value is a non-ASCII "digit"
 def test_round_trip_property(body: list[tuple[int, str]], msg_type: str) -> None:
     fields = [(35, msg_type), *body]
     raw = encode(fields)

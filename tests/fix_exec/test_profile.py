@@ -122,7 +122,7 @@ def test_trade_capture_report_reads_as_the_fill_it_reports() -> None:
 
 @pytest.mark.parametrize(("tag", "value", "problem"), [
     (17, None, "missing"), (32, "0", "must be positive"), (31, "x", "is not a number"), (748, "two", "is not a count"),
-    (60, None, "missing"),
+    (748, "\u00b9", "is not a count"), (60, None, "missing"),
 ])
 def test_trade_capture_report_errors_name_the_field(tag: int, value: str | None, problem: str) -> None:
     body = [(t, value if t == tag else v) for t, v in AE_BODY if not (t == tag and value is None)]
